@@ -1,0 +1,47 @@
+"""API-key authentication for integrations (banks, brokers' software).
+
+The key travels as ``Authorization: Api-Key <key>``; only its hash is stored (djangorestframework-api-key).
+The request acts as the key's user, and ``request.auth`` is the ApiClient, whose scopes
+``HasApiScope`` checks.
+"""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions, permissions
+
+from customs.models import ApiClient
+
+KEYWORD = "Api-Key"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header.startswith(KEYWORD + " "):
+            return None
+        key = header[len(KEYWORD) + 1 :].strip()
+        try:
+            client = ApiClient.objects.get_from_key(key)
+        except ApiClient.DoesNotExist:
+            raise exceptions.AuthenticationFailed(_("Unknown API key.")) from None
+        if not client.is_valid(key):
+            raise exceptions.AuthenticationFailed(_("This API key is revoked or expired."))
+        if not client.user.is_active:
+            raise exceptions.AuthenticationFailed(_("The account of this API key is disabled."))
+        ApiClient.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
+        return client.user, client
+
+    def authenticate_header(self, request):
+        return KEYWORD
+
+
+class HasApiScope(permissions.BasePermission):
+    """A view sets ``required_scope``; API-key requests must carry it. Session users pass through."""
+
+    message = _("This API key does not have the scope this endpoint needs.")
+
+    def has_permission(self, request, view):
+        if not isinstance(request.auth, ApiClient):
+            return True
+        required = getattr(view, "required_scope", None)
+        return required is None or required in request.auth.scopes

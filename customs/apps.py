@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "customs"
+    verbose_name = _("Customs kernel")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_sync_roles_after_migrate, sender=self)
+
+
+def _sync_roles_after_migrate(sender, **kwargs):
+    """Setup, not domain flow: keep the role groups in step with ``customs.roles`` after every migrate."""
+    from customs.roles import roles_sync
+
+    roles_sync()

@@ -1,0 +1,42 @@
+"""Models of the shared kernel: reference data, parties, users, audit, numbering, API keys."""
+
+from .audit import AuditEvent
+from .numbering import DocumentSequence
+from .parties import Broker, BrokerAuthorisation, Trader
+from .reference import (
+    AdditionalProcedureCode,
+    Country,
+    CountryGroup,
+    Currency,
+    CustomsOffice,
+    DocumentType,
+    ExchangeRate,
+    Incoterm,
+    PackageKind,
+    ProcedureCode,
+    TransportMode,
+    UnitOfMeasure,
+)
+from .users import ApiClient, User
+
+__all__ = [
+    "AdditionalProcedureCode",
+    "ApiClient",
+    "AuditEvent",
+    "Broker",
+    "BrokerAuthorisation",
+    "Country",
+    "CountryGroup",
+    "Currency",
+    "CustomsOffice",
+    "DocumentSequence",
+    "DocumentType",
+    "ExchangeRate",
+    "Incoterm",
+    "PackageKind",
+    "ProcedureCode",
+    "Trader",
+    "TransportMode",
+    "UnitOfMeasure",
+    "User",
+]

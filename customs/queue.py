@@ -1,0 +1,28 @@
+"""The one way to enqueue Celery work: by task name, after the current transaction commits.
+
+Sending by name keeps apps free of imports to their right (STYLE.md); deferring to commit means a
+worker never sees a row that was rolled back, or misses one that is not yet visible.
+"""
+
+import logging
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_on_commit(task_name: str, *args, **kwargs) -> None:
+    """Send task ``task_name`` with primitive ``args`` once the surrounding transaction commits.
+
+    If the broker is down the error is logged, not raised: the periodic sweepers of each app re-enqueue
+    work that was lost, so a Redis outage delays work but never loses it.
+    """
+    from customs.celery import app
+
+    def send():
+        try:
+            app.send_task(task_name, args=args, kwargs=kwargs)
+        except Exception:  # broker outage: the sweeper will pick the work up
+            logger.exception("Could not enqueue %s; a sweeper will retry", task_name)
+
+    transaction.on_commit(send)

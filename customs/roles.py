@@ -1,0 +1,64 @@
+"""Roles as groups with permissions. ``roles_sync`` makes the groups match this table; it runs after
+every ``migrate`` and is idempotent. Later apps add their permissions here by dotted name
+(``app_label.codename``); names whose app is not installed yet are skipped."""
+
+from django.contrib.auth.models import Group, Permission
+
+from customs.choices import Role
+
+REFERENCE_MODELS = [
+    "country",
+    "countrygroup",
+    "currency",
+    "unitofmeasure",
+    "packagekind",
+    "documenttype",
+    "additionalprocedurecode",
+    "procedurecode",
+    "transportmode",
+    "incoterm",
+    "customsoffice",
+    "exchangerate",
+]
+PARTY_MODELS = ["trader", "broker", "brokerauthorisation"]
+
+
+def _all(model_names, app_label="customs", verbs=("add", "change", "delete", "view")):
+    return [f"{app_label}.{verb}_{model}" for model in model_names for verb in verbs]
+
+
+def _view(model_names, app_label="customs"):
+    return _all(model_names, app_label, verbs=("view",))
+
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.OFFICER: _view(REFERENCE_MODELS + PARTY_MODELS),
+    Role.SUPERVISOR: _view(REFERENCE_MODELS + PARTY_MODELS + ["auditevent"]),
+    Role.RISK_ANALYST: _view(REFERENCE_MODELS + PARTY_MODELS),
+    Role.CASHIER: _view(["currency", "exchangerate", "customsoffice", "trader"]),
+    Role.BROKER_USER: [],
+    Role.TRADER_USER: [],
+    Role.BANK_INTEGRATION: [],
+    Role.ADMINISTRATOR: _all(REFERENCE_MODELS + PARTY_MODELS + ["user", "apiclient", "documentsequence"])
+    + _all(["group"], "auth")
+    + _view(["auditevent"])
+    + _all(["totpdevice"], "otp_totp"),
+}
+
+# Roles whose users may open Django admin (is_staff).
+ADMIN_SITE_ROLES = frozenset({Role.ADMINISTRATOR, Role.RISK_ANALYST, Role.SUPERVISOR})
+
+
+def roles_sync() -> dict[str, int]:
+    """Create each role's group and set exactly its permissions. Returns permissions per role."""
+    by_name = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.values_list("pk", "content_type__app_label", "codename")
+    }
+    counts = {}
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role.value if hasattr(role, "value") else role)
+        permission_ids = [by_name[name] for name in names if name in by_name]
+        group.permissions.set(permission_ids)
+        counts[group.name] = len(permission_ids)
+    return counts

@@ -1,0 +1,1 @@
+"""Services of the shared kernel: every write lives here (HackSoft style)."""

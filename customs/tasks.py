@@ -1,0 +1,24 @@
+"""Celery tasks of the kernel: thin, named, taking primitives, calling one service."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from customs.services.exchange_rates import exchange_rates_import_from
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="customs.import_exchange_rates", autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def import_exchange_rates(location: str = "") -> dict:
+    """Import the national bank's rates from ``location`` or the configured ``EXCHANGE_RATES_URL``.
+
+    Idempotent: a day imported twice is upserted. Network errors retry with backoff.
+    """
+    location = location or settings.EXCHANGE_RATES_URL
+    if not location:
+        logger.info("EXCHANGE_RATES_URL is not set; no exchange rates imported")
+        return {"skipped": True}
+    result = exchange_rates_import_from(location)
+    return {"days": [day.isoformat() for day in result.days], "rates_written": result.rates_written}

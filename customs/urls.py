@@ -1,0 +1,36 @@
+"""Root URL configuration. Apps are included by dotted path (strings), so the project package imports
+no app to its right (STYLE.md layers)."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from customs import views
+from customs.auth import views as auth
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("office/", views.officer_home, name="officer-home"),
+    path("accounts/login/", auth.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", auth.second_factor_verify, name="second-factor"),
+    path("accounts/two-factor/setup/", auth.second_factor_setup, name="second-factor-setup"),
+    path("webauthn/", include("django_otp_webauthn.urls", namespace="otp_webauthn")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
+    path("admin/", admin.site.urls),
+    path("portal/", include("portal.urls")),
+    path("api/v1/customs/", include("customs.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+admin.site.site_header = "Kerwen"
+admin.site.site_title = "Kerwen"
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
