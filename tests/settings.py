@@ -1,0 +1,16 @@
+"""Test settings: the real PostgreSQL and Redis named by DATABASE_URL / REDIS_URL (``make test`` starts
+embedded ones when those are unset), a fast password hasher, no network."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-production")
+
+from customs.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EXCHANGE_RATES_URL = ""
+WHITENOISE_AUTOREFRESH = True
+# Each xdist worker gets its own Celery queue, so one worker's Celery test never eats another's tasks.
+CELERY_TASK_DEFAULT_QUEUE = "kerwen-test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+AXES_ENABLED = True
