@@ -2,8 +2,10 @@
 
 import re
 
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from customs.requestcontext import current_request_id, new_request_id
 
@@ -48,6 +50,16 @@ class SecondFactorRequiredMiddleware:
         ):
             from customs.selectors import user_has_second_factor
 
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {
+                        "error": {
+                            "code": "second_factor_required",
+                            "message": gettext("Verify your second factor before using the API."),
+                        }
+                    },
+                    status=403,
+                )
             target = "second-factor" if user_has_second_factor(user) else "second-factor-setup"
             return redirect(f"{reverse(target)}?next={request.get_full_path()}")
         return self.get_response(request)

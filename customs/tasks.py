@@ -1,6 +1,7 @@
 """Celery tasks of the kernel: thin, named, taking primitives, calling one service."""
 
 import logging
+import urllib.error
 
 from celery import shared_task
 from django.conf import settings
@@ -10,7 +11,13 @@ from customs.services.exchange_rates import exchange_rates_import_from
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="customs.import_exchange_rates", autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+# Only transient network errors are retried; a missing file or a bad rate fails at once.
+TRANSIENT_ERRORS = (urllib.error.URLError, TimeoutError, ConnectionError)
+
+
+@shared_task(
+    name="customs.import_exchange_rates", autoretry_for=TRANSIENT_ERRORS, retry_backoff=60, max_retries=5
+)
 def import_exchange_rates(location: str = "") -> dict:
     """Import the national bank's rates from ``location`` or the configured ``EXCHANGE_RATES_URL``.
 

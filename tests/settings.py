@@ -14,3 +14,5 @@ WHITENOISE_AUTOREFRESH = True
 CELERY_TASK_DEFAULT_QUEUE = "kerwen-test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 AXES_ENABLED = True
+# Transactional tests empty every table with TRUNCATE; the audit table allows it only in this mode.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c kerwen.audit_maintenance=on"  # noqa: F405

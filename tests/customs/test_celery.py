@@ -1,0 +1,93 @@
+"""A real Celery worker, started as its own process, runs kernel tasks through the real Redis."""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+
+from customs.celery import app
+from customs.models import ExchangeRate
+from customs.queue import enqueue_on_commit
+from tests.customs.factories import CurrencyFactory
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+ECB_DAILY = Path(settings.BASE_DIR) / "customs" / "reference_data" / "demo" / "ecb_eurofxref-daily_2017-03-08.xml"
+
+
+def _database_url() -> str:
+    database = connection.settings_dict
+    host = urllib.parse.quote(database["HOST"] or "", safe="")
+    port = f":{database['PORT']}" if database["PORT"] else ""
+    return f"postgres://{database['USER']}@{host}{port}/{database['NAME']}"
+
+
+@pytest.fixture
+def celery_worker(django_db_setup):
+    """``celery worker`` on this xdist worker's own queue, against the test database."""
+    environment = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "customs", "worker", "--pool", "solo", "--loglevel", "WARNING",
+         "--queues", settings.CELERY_TASK_DEFAULT_QUEUE, "--hostname", f"test-{os.getpid()}@%h"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    app.control.purge()
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _wait_for(condition, seconds=60.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_worker_imports_rates_enqueued_on_commit(celery_worker):
+    for code in ("USD", "EUR", "GBP"):
+        CurrencyFactory(code=code)
+
+    with transaction.atomic():
+        enqueue_on_commit("customs.import_exchange_rates", str(ECB_DAILY))
+        assert ExchangeRate.objects.count() == 0  # nothing is sent before the commit
+
+    imported = _wait_for(lambda: ExchangeRate.objects.count() == 3)
+
+    assert imported, celery_worker.stdout.read() if celery_worker.poll() is not None else "worker did not import"
+    assert set(ExchangeRate.objects.values_list("currency__code", flat=True)) == {"USD", "EUR", "GBP"}
+
+
+def test_worker_returns_the_task_result_through_redis(celery_worker):
+    CurrencyFactory(code="USD")
+
+    result = app.send_task("customs.import_exchange_rates", args=[str(ECB_DAILY)])
+
+    assert result.get(timeout=60) == {"days": ["2017-03-08"], "rates_written": 1}
+
+
+def test_nothing_is_sent_when_the_transaction_rolls_back(celery_worker):
+    CurrencyFactory(code="USD")
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        enqueue_on_commit("customs.import_exchange_rates", str(ECB_DAILY))
+        raise RuntimeError("rolled back")
+    probe = app.send_task("customs.import_exchange_rates", args=[str(ECB_DAILY) + ".missing"])
+
+    with pytest.raises(FileNotFoundError):
+        probe.get(timeout=60)  # the worker has drained the queue up to the probe
+    assert ExchangeRate.objects.count() == 0
