@@ -1,4 +1,7 @@
-"""The one Celery application of Kerwen. Tasks carry explicit names, e.g. ``customs.import_exchange_rates``."""
+"""The one Celery application of Kerwen.
+
+Tasks carry explicit names, e.g. ``customs.import_exchange_rates``.
+"""
 
 import os
 

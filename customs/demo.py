@@ -21,17 +21,31 @@ DEMO_PASSWORD = "Kerwen-demo-2026"
 DEMO_TOTP_KEY = "4b657277656e44656d6f32303236544f54502121"
 DEMO_TOTP_BASE32 = "JNSX E53F NZCG K3LP GIYD ENSU J5KF AIJB"
 
-I, E = OfficeRole.IMPORT, OfficeRole.EXPORT
+IMP, EXP = OfficeRole.IMPORT, OfficeRole.EXPORT
 DEP, DEST, BORDER = OfficeRole.TRANSIT_DEPARTURE, OfficeRole.TRANSIT_DESTINATION, OfficeRole.TRANSIT_BORDER
 OFFICES = [
-    ("TMA01", "Ashgabat", "Ашхабад", "Aşgabat", OfficeKind.INLAND, [I, E, DEP, DEST]),
-    ("TMA02", "Ashgabat airport", "Аэропорт Ашхабад", "Aşgabat howa menzili", OfficeKind.AIRPORT, [I, E, DEP, DEST, BORDER]),
-    ("TMT01", "Türkmenbaşy port", "Порт Туркменбаши", "Türkmenbaşy porty", OfficeKind.SEA, [I, E, DEP, DEST, BORDER]),
-    ("TMF01", "Farap", "Фарап", "Farap", OfficeKind.BORDER, [I, E, DEP, DEST, BORDER]),
-    ("TMS01", "Serhetabat", "Серхетабат", "Serhetabat", OfficeKind.RAIL, [I, E, DEP, DEST, BORDER]),
-    ("TMG01", "Saragt", "Сарахс", "Saragt", OfficeKind.BORDER, [I, E, DEP, DEST, BORDER]),
-    ("TMD01", "Dashoguz", "Дашогуз", "Daşoguz", OfficeKind.INLAND, [I, E, DEP, DEST]),
-    ("TMI01", "Imamnazar", "Имамназар", "Imamnazar", OfficeKind.BORDER, [I, E, DEP, DEST, BORDER]),
+    ("TMA01", "Ashgabat", "Ашхабад", "Aşgabat", OfficeKind.INLAND, [IMP, EXP, DEP, DEST]),
+    (
+        "TMA02",
+        "Ashgabat airport",
+        "Аэропорт Ашхабад",
+        "Aşgabat howa menzili",
+        OfficeKind.AIRPORT,
+        [IMP, EXP, DEP, DEST, BORDER],
+    ),
+    (
+        "TMT01",
+        "Türkmenbaşy port",
+        "Порт Туркменбаши",
+        "Türkmenbaşy porty",
+        OfficeKind.SEA,
+        [IMP, EXP, DEP, DEST, BORDER],
+    ),
+    ("TMF01", "Farap", "Фарап", "Farap", OfficeKind.BORDER, [IMP, EXP, DEP, DEST, BORDER]),
+    ("TMS01", "Serhetabat", "Серхетабат", "Serhetabat", OfficeKind.RAIL, [IMP, EXP, DEP, DEST, BORDER]),
+    ("TMG01", "Saragt", "Сарахс", "Saragt", OfficeKind.BORDER, [IMP, EXP, DEP, DEST, BORDER]),
+    ("TMD01", "Dashoguz", "Дашогуз", "Daşoguz", OfficeKind.INLAND, [IMP, EXP, DEP, DEST]),
+    ("TMI01", "Imamnazar", "Имамназар", "Imamnazar", OfficeKind.BORDER, [IMP, EXP, DEP, DEST, BORDER]),
 ]
 
 TRADERS = [
@@ -77,7 +91,9 @@ def _offices():
 
 
 def _parties():
-    countries = {country.code: country for country in Country.objects.filter(code__in={t[3] for t in TRADERS})}
+    countries = {
+        country.code: country for country in Country.objects.filter(code__in={t[3] for t in TRADERS})
+    }
     for taxpayer_id, name, address, country, aeo in TRADERS:
         Trader.objects.update_or_create(
             taxpayer_id=taxpayer_id,
@@ -153,7 +169,11 @@ def demo_logins_text() -> str:
     lines = [f"Demo logins (password for all: {DEMO_PASSWORD})"]
     for username, roles, office_codes, link, *_rest in USERS:
         where = ", ".join(office_codes) or (f"{link[0]} {link[1]}" if link else "")
-        lines.append(f"  {username:<11} {', '.join(role.label for role in roles)}{' at ' + where if where else ''}")
-    lines.append(f"Staff also need a code: run `make totp`, or add the secret {DEMO_TOTP_BASE32} to an authenticator app.")
+        lines.append(
+            f"  {username:<11} {', '.join(role.label for role in roles)}{' at ' + where if where else ''}"
+        )
+    lines.append(
+        "Staff also need a code: run `make totp`, or add the secret "
+        f"{DEMO_TOTP_BASE32} to an authenticator app."
+    )
     return "\n".join(str(line) for line in lines)
-

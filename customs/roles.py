@@ -53,7 +53,9 @@ def roles_sync() -> dict[str, int]:
     """Create each role's group and set exactly its permissions. Returns permissions per role."""
     by_name = {
         f"{app_label}.{codename}": pk
-        for pk, app_label, codename in Permission.objects.values_list("pk", "content_type__app_label", "codename")
+        for pk, app_label, codename in Permission.objects.values_list(
+            "pk", "content_type__app_label", "codename"
+        )
     }
     counts = {}
     for role, names in ROLE_PERMISSIONS.items():

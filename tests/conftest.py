@@ -19,7 +19,9 @@ def verified_login():
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     def login(client, user):
-        device, _created = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+        device, _created = TOTPDevice.objects.get_or_create(
+            user=user, name="test", defaults={"confirmed": True}
+        )
         client.force_login(user)
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id

@@ -1,10 +1,11 @@
 """One error envelope for the whole API: machine-readable codes, translated messages, field by field.
 
-    {"error": {"code": "validation_error", "message": "...", "fields": {"taxpayer_id": [{"code": "unique",
-     "message": "..."}]}}}
+{"error": {"code": "validation_error", "message": "...", "fields": {"taxpayer_id": [{"code": "unique",
+ "message": "..."}]}}}
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status

@@ -55,7 +55,9 @@ class ReferenceViewSet(viewsets.ModelViewSet):
 def reference_viewset(model, serializer_class, filter_fields=(), extra_filters=None):
     """A code-list viewset with code / name / active filters."""
     filter_meta = type("Meta", (), {"model": model, "fields": list(filter_fields)})
-    filterset = type(f"{model.__name__}Filter", (CodeListFilter,), {"Meta": filter_meta, **(extra_filters or {})})
+    filterset = type(
+        f"{model.__name__}Filter", (CodeListFilter,), {"Meta": filter_meta, **(extra_filters or {})}
+    )
     return type(
         f"{model.__name__}ViewSet",
         (ReferenceViewSet,),
@@ -112,7 +114,9 @@ class ExchangeRateViewSet(viewsets.ModelViewSet):
     permission_classes = [ReferenceDataPermission, HasApiScope]
     required_scope = ApiScope.REFERENCE_READ
 
-    @extend_schema(parameters=[serializers.RateOnDateQuerySerializer], responses=serializers.RateOnDateSerializer)
+    @extend_schema(
+        parameters=[serializers.RateOnDateQuerySerializer], responses=serializers.RateOnDateSerializer
+    )
     @action(detail=False, methods=["get"], url_path="on-date")
     def on_date(self, request):
         query = serializers.RateOnDateQuerySerializer(data=request.query_params)

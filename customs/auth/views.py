@@ -70,7 +70,9 @@ def second_factor_setup(request):
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            totp_enrol_confirm(request=request, user=request.user, device=device, token=form.cleaned_data["token"])
+            totp_enrol_confirm(
+                request=request, user=request.user, device=device, token=form.cleaned_data["token"]
+            )
             messages.success(request, _("Your authenticator is set up. You can also add a passkey."))
             return redirect("second-factor-setup")
         except SecondFactorError as error:

@@ -21,7 +21,9 @@ class DocumentSequence(models.Model):
         verbose_name = _("document sequence")
         verbose_name_plural = _("document sequences")
         constraints = [
-            models.UniqueConstraint(fields=["office_code", "year", "series"], name="document_sequence_unique"),
+            models.UniqueConstraint(
+                fields=["office_code", "year", "series"], name="document_sequence_unique"
+            ),
             models.CheckConstraint(condition=Q(last_number__gte=0), name="document_sequence_non_negative"),
         ]
 

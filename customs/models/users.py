@@ -23,10 +23,20 @@ class User(AbstractUser):
         CustomsOffice, blank=True, related_name="staff", verbose_name=_("office assignments")
     )
     trader = models.ForeignKey(
-        Trader, null=True, blank=True, on_delete=models.PROTECT, related_name="users", verbose_name=_("trader")
+        Trader,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        verbose_name=_("trader"),
     )
     broker = models.ForeignKey(
-        Broker, null=True, blank=True, on_delete=models.PROTECT, related_name="users", verbose_name=_("broker")
+        Broker,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        verbose_name=_("broker"),
     )
     preferred_language = models.CharField(_("preferred language"), max_length=8, blank=True)
 

@@ -46,10 +46,14 @@ def _decimal(text: str, where: str) -> Decimal | None:
         return None
     try:
         value = Decimal(text)
-    except InvalidOperation:
-        raise ExchangeRateError(_("Rate %(value)r at %(where)s is not a number.") % {"value": text, "where": where})
+    except InvalidOperation as error:
+        raise ExchangeRateError(
+            _("Rate %(value)r at %(where)s is not a number.") % {"value": text, "where": where}
+        ) from error
     if value <= 0:
-        raise ExchangeRateError(_("Rate %(value)s at %(where)s is not positive.") % {"value": text, "where": where})
+        raise ExchangeRateError(
+            _("Rate %(value)s at %(where)s is not positive.") % {"value": text, "where": where}
+        )
     return value
 
 
@@ -60,7 +64,9 @@ def _parse_day(text: str) -> datetime.date:
             return datetime.datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise ExchangeRateError(_("%(value)r is not a date (expected 2024-01-31 or 31 January 2024).") % {"value": text})
+    raise ExchangeRateError(
+        _("%(value)r is not a date (expected 2024-01-31 or 31 January 2024).") % {"value": text}
+    )
 
 
 def parse_ecb_xml(content: bytes) -> dict[datetime.date, dict[str, Decimal]]:
@@ -191,6 +197,7 @@ def exchange_rate_on(currency_code: str, day: datetime.date) -> RateInForce:
     )
     if found is None:
         raise ExchangeRateMissing(
-            _("No exchange rate for %(currency)s is in force on %(date)s.") % {"currency": code, "date": day.isoformat()}
+            _("No exchange rate for %(currency)s is in force on %(date)s.")
+            % {"currency": code, "date": day.isoformat()}
         )
     return RateInForce(code, found[0], found[1])

@@ -38,7 +38,9 @@ def totp_enrol_confirm(*, request, user: User, device: TOTPDevice, token: str) -
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         TOTPDevice.objects.filter(user=user, confirmed=False).exclude(pk=device.pk).delete()
-        audit_record(action="customs.user.second_factor_enrolled", actor=user, obj=user, after={"kind": "totp"})
+        audit_record(
+            action="customs.user.second_factor_enrolled", actor=user, obj=user, after={"kind": "totp"}
+        )
     otp_login(request, device)
 
 

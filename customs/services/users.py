@@ -25,7 +25,11 @@ def user_upsert(
     ``is_staff`` so they can open Django admin. Audited."""
     with transaction.atomic():
         user, created = User.objects.select_for_update().get_or_create(username=username)
-        before = None if created else {"roles": sorted(user.role_names), "offices": sorted(o.code for o in user.offices.all())}
+        before = (
+            None
+            if created
+            else {"roles": sorted(user.role_names), "offices": sorted(o.code for o in user.offices.all())}
+        )
         user.first_name, user.last_name = first_name, last_name
         user.trader, user.broker = trader, broker
         user.is_superuser = is_superuser

@@ -16,7 +16,13 @@ def _record_three(actor):
     trader = TraderFactory(name="Altyn Asyr HJ")
     with transaction.atomic():
         audit_record(action="customs.trader.created", actor=actor, obj=trader, after={"name": trader.name})
-        audit_record(action="customs.trader.updated", actor=actor, obj=trader, before={"aeo": "none"}, after={"aeo": "aeo_f"})
+        audit_record(
+            action="customs.trader.updated",
+            actor=actor,
+            obj=trader,
+            before={"aeo": "none"},
+            after={"aeo": "aeo_f"},
+        )
         audit_record(action="customs.trader.deactivated", actor=actor, obj=trader, office_code="TMA01")
     return trader
 
@@ -94,7 +100,10 @@ def test_an_edit_with_a_recomputed_hash_breaks_the_next_link():
     _record_three(UserFactory())
     event = AuditEvent.objects.get(sequence=2)
     event.action = "customs.trader.viewed"
-    _tamper("UPDATE customs_auditevent SET action = %s, hash = %s WHERE sequence = 2", [event.action, audit_event_hash(event)])
+    _tamper(
+        "UPDATE customs_auditevent SET action = %s, hash = %s WHERE sequence = 2",
+        [event.action, audit_event_hash(event)],
+    )
 
     problems = audit_verify()
 

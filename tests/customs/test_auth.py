@@ -39,7 +39,9 @@ def test_officer_must_give_a_totp_code_before_any_page(client):
     _sign_in(client, "merdan")
     blocked = client.get("/office/")
     api_blocked = client.get("/api/v1/customs/countries/")
-    wrong = client.post("/accounts/two-factor/?next=/office/", {"token": "000000" if _code(device) != "000000" else "111111"})
+    wrong = client.post(
+        "/accounts/two-factor/?next=/office/", {"token": "000000" if _code(device) != "000000" else "111111"}
+    )
     still_blocked = client.get("/office/")
     right = client.post("/accounts/two-factor/?next=/office/", {"token": _code(device)})
     office = client.get("/office/")
@@ -86,7 +88,12 @@ def test_first_sign_in_enrols_an_authenticator(client):
     assert confirmed.status_code == 302
     assert TOTPDevice.objects.get(pk=device.pk).confirmed is True
     assert client.get("/office/").status_code == 200
-    assert AuditEvent.objects.filter(action="customs.user.second_factor_enrolled", object_id=str(officer.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="customs.user.second_factor_enrolled", object_id=str(officer.pk)
+        ).count()
+        == 1
+    )
 
 
 def test_five_wrong_passwords_lock_the_account_but_not_others(client):

@@ -25,7 +25,14 @@ def _switch_language(page, code):
 
 def test_officer_signs_in_with_totp_and_switches_to_russian(page, live_server):
     office = OfficeFactory(code="TMA01", name_en="Ashgabat", name_ru="Ашхабад")
-    officer = user_upsert(actor=None, username="merdan", password=PASSWORD, roles=["officer"], offices=[office], first_name="Merdan")
+    officer = user_upsert(
+        actor=None,
+        username="merdan",
+        password=PASSWORD,
+        roles=["officer"],
+        offices=[office],
+        first_name="Merdan",
+    )
     device = TOTPDevice.objects.create(user=officer, name="phone", confirmed=True)
 
     _sign_in(page, live_server.url, "merdan")

@@ -17,7 +17,9 @@ from customs.queue import enqueue_on_commit
 from tests.customs.factories import CurrencyFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-ECB_DAILY = Path(settings.BASE_DIR) / "customs" / "reference_data" / "demo" / "ecb_eurofxref-daily_2017-03-08.xml"
+ECB_DAILY = (
+    Path(settings.BASE_DIR) / "customs" / "reference_data" / "demo" / "ecb_eurofxref-daily_2017-03-08.xml"
+)
 
 
 def _database_url() -> str:
@@ -32,8 +34,22 @@ def celery_worker(django_db_setup):
     """``celery worker`` on this xdist worker's own queue, against the test database."""
     environment = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "tests.settings"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "customs", "worker", "--pool", "solo", "--loglevel", "WARNING",
-         "--queues", settings.CELERY_TASK_DEFAULT_QUEUE, "--hostname", f"test-{os.getpid()}@%h"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "customs",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "WARNING",
+            "--queues",
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--hostname",
+            f"test-{os.getpid()}@%h",
+        ],
         cwd=settings.BASE_DIR,
         env=environment,
         stdout=subprocess.PIPE,
@@ -68,7 +84,9 @@ def test_worker_imports_rates_enqueued_on_commit(celery_worker):
 
     imported = _wait_for(lambda: ExchangeRate.objects.count() == 3)
 
-    assert imported, celery_worker.stdout.read() if celery_worker.poll() is not None else "worker did not import"
+    assert imported, (
+        celery_worker.stdout.read() if celery_worker.poll() is not None else "worker did not import"
+    )
     assert set(ExchangeRate.objects.values_list("currency__code", flat=True)) == {"USD", "EUR", "GBP"}
 
 

@@ -68,4 +68,6 @@ def test_twenty_concurrent_threads_get_twenty_distinct_numbers_without_gaps():
     assert len(results) == threads_count * per_thread - sum(
         1 for index in range(threads_count) for attempt in range(per_thread) if (index + attempt) % 7 == 0
     )
-    assert DocumentSequence.objects.get(office_code="TMA01", year=2026, series="C").last_number == len(results)
+    assert DocumentSequence.objects.get(office_code="TMA01", year=2026, series="C").last_number == len(
+        results
+    )

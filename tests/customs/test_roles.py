@@ -19,9 +19,21 @@ def test_every_role_exists_as_a_group_after_migrate():
 @pytest.mark.parametrize(
     ("role", "allowed", "refused"),
     [
-        (Role.OFFICER, ["customs.view_trader", "customs.view_country"], ["customs.change_trader", "customs.view_auditevent"]),
-        (Role.SUPERVISOR, ["customs.view_auditevent"], ["customs.change_country", "customs.change_auditevent"]),
-        (Role.ADMINISTRATOR, ["customs.change_country", "customs.add_user", "customs.view_auditevent"], ["customs.change_auditevent", "customs.delete_auditevent"]),
+        (
+            Role.OFFICER,
+            ["customs.view_trader", "customs.view_country"],
+            ["customs.change_trader", "customs.view_auditevent"],
+        ),
+        (
+            Role.SUPERVISOR,
+            ["customs.view_auditevent"],
+            ["customs.change_country", "customs.change_auditevent"],
+        ),
+        (
+            Role.ADMINISTRATOR,
+            ["customs.change_country", "customs.add_user", "customs.view_auditevent"],
+            ["customs.change_auditevent", "customs.delete_auditevent"],
+        ),
         (Role.CASHIER, ["customs.view_exchangerate"], ["customs.view_broker", "customs.change_exchangerate"]),
         (Role.TRADER_USER, [], ["customs.view_trader", "customs.view_country"]),
         (Role.BROKER_USER, [], ["customs.view_trader"]),
@@ -58,7 +70,9 @@ def test_user_upsert_sets_roles_offices_staff_flag_and_audits(django_user_model)
     from tests.customs.factories import OfficeFactory
 
     office = OfficeFactory(code="TMA01")
-    user = user_upsert(actor=None, username="ayna", password="Secret-pass-123", roles=["administrator"], offices=[office])
+    user = user_upsert(
+        actor=None, username="ayna", password="Secret-pass-123", roles=["administrator"], offices=[office]
+    )
     user = user_upsert(actor=None, username="ayna", roles=["officer"], offices=[office])
 
     assert user.is_staff is False
@@ -69,7 +83,10 @@ def test_user_upsert_sets_roles_offices_staff_flag_and_audits(django_user_model)
         "customs.user.created",
         "customs.user.updated",
     ]
-    assert AuditEvent.objects.get(action="customs.user.updated").before == {"roles": ["administrator"], "offices": ["TMA01"]}
+    assert AuditEvent.objects.get(action="customs.user.updated").before == {
+        "roles": ["administrator"],
+        "offices": ["TMA01"],
+    }
 
 
 def test_admin_opens_for_administrators_only(client, verified_login):

@@ -13,4 +13,6 @@ class Command(BaseCommand):
             for problem in problems:
                 self.stderr.write(str(problem))
             raise CommandError(f"The audit trail is broken: {len(problems)} problem(s).")
-        self.stdout.write(self.style.SUCCESS(f"Audit trail intact: {AuditEvent.objects.count()} events verified."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Audit trail intact: {AuditEvent.objects.count()} events verified.")
+        )
