@@ -119,3 +119,26 @@ def test_wrong_password_shows_an_error_next_to_the_form(client):
     assert response.status_code == 200
     assert "Please enter a correct username and password" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_a_verified_officer_can_begin_registering_a_passkey(client, verified_login):
+    officer = UserFactory(username="merdan", roles=["officer"])
+    verified_login(client, officer)
+
+    response = client.post("/webauthn/registration/begin/", content_type="application/json")
+
+    assert response.status_code == 200
+    options = response.json()
+    assert options["rp"] == {"id": "localhost", "name": "Kerwen"}
+    assert options["user"]["name"] == "merdan"
+    assert len(options["challenge"]) >= 16
+
+
+def test_an_unverified_officer_cannot_register_a_passkey(client):
+    officer = UserFactory(username="merdan", roles=["officer"])
+    TOTPDevice.objects.create(user=officer, name="phone", confirmed=True)
+    _sign_in(client, "merdan")
+
+    response = client.post("/webauthn/registration/begin/", content_type="application/json")
+
+    assert response.status_code == 403
