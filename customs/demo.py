@@ -170,7 +170,7 @@ def demo_logins_text() -> str:
     for username, roles, office_codes, link, *_rest in USERS:
         where = ", ".join(office_codes) or (f"{link[0]} {link[1]}" if link else "")
         lines.append(
-            f"  {username:<11} {', '.join(role.label for role in roles)}{' at ' + where if where else ''}"
+            f"  {username:<11} {', '.join(str(role.label) for role in roles)}{' at ' + where if where else ''}"
         )
     lines.append(
         "Staff also need a code: run `make totp`, or add the secret "
