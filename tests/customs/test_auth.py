@@ -1,7 +1,10 @@
 """Sign-in: password, TOTP second factor for staff, enrolment, lockout."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -35,14 +38,18 @@ def test_trader_signs_in_with_a_password_and_lands_in_the_portal(client):
 def test_officer_must_give_a_totp_code_before_any_page(client):
     officer = UserFactory(username="merdan", roles=["officer"])
     device = TOTPDevice.objects.create(user=officer, name="phone", confirmed=True)
+    wrong_code = "000000" if _code(device) != "000000" else "111111"
 
     _sign_in(client, "merdan")
     blocked = client.get("/office/")
     api_blocked = client.get("/api/v1/customs/countries/")
-    wrong = client.post(
-        "/accounts/two-factor/?next=/office/", {"token": "000000" if _code(device) != "000000" else "111111"}
-    )
+    wrong = client.post("/accounts/two-factor/?next=/office/", {"token": wrong_code})
     still_blocked = client.get("/office/")
+    throttled = client.post("/accounts/two-factor/?next=/office/", {"token": _code(device)})
+    # django-otp makes the next try wait after a failure; let that wait pass.
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_timestamp=timezone.now() - datetime.timedelta(seconds=5)
+    )
     right = client.post("/accounts/two-factor/?next=/office/", {"token": _code(device)})
     office = client.get("/office/")
 
@@ -53,6 +60,7 @@ def test_officer_must_give_a_totp_code_before_any_page(client):
     assert wrong.status_code == 200
     assert "That code is not valid" in wrong.content.decode()
     assert still_blocked.status_code == 302
+    assert "Too many wrong codes" in throttled.content.decode()
     assert right.status_code == 302
     assert right["Location"] == "/office/"
     assert office.status_code == 200
