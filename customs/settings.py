@@ -130,6 +130,7 @@ OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ru", _("Russian")), ("tk", _("Turkmen"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["customs.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Ashgabat")
 USE_I18N = True
 USE_TZ = True
