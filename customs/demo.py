@@ -169,9 +169,8 @@ def demo_logins_text() -> str:
     lines = [f"Demo logins (password for all: {DEMO_PASSWORD})"]
     for username, roles, office_codes, link, *_rest in USERS:
         where = ", ".join(office_codes) or (f"{link[0]} {link[1]}" if link else "")
-        lines.append(
-            f"  {username:<11} {', '.join(str(role.label) for role in roles)}{' at ' + where if where else ''}"
-        )
+        role_labels = ", ".join(str(role.label) for role in roles)
+        lines.append(f"  {username:<11} {role_labels}{' at ' + where if where else ''}")
     lines.append(
         "Staff also need a code: run `make totp`, or add the secret "
         f"{DEMO_TOTP_BASE32} to an authenticator app."

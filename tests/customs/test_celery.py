@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from customs.celery import app
+from customs.devstack import postgres_socket_url
 from customs.models import ExchangeRate
 from customs.queue import enqueue_on_commit
 from tests.customs.factories import CurrencyFactory
@@ -23,10 +23,12 @@ ECB_DAILY = (
 
 
 def _database_url() -> str:
+    """The test database as a DATABASE_URL for the worker process (TCP host or Unix socket)."""
     database = connection.settings_dict
-    host = urllib.parse.quote(database["HOST"] or "", safe="")
-    port = f":{database['PORT']}" if database["PORT"] else ""
-    return f"postgres://{database['USER']}@{host}{port}/{database['NAME']}"
+    host, port = database["HOST"] or "", database["PORT"]
+    if host.startswith("/"):
+        return postgres_socket_url(host, database["NAME"], database["USER"], int(port or 5432))
+    return f"postgres://{database['USER']}@{host}{':' + str(port) if port else ''}/{database['NAME']}"
 
 
 @pytest.fixture

@@ -26,7 +26,9 @@ def test_compiled_catalogue_matches_the_source(language):
     compiled = polib.mofile(str(LOCALE / language / "LC_MESSAGES" / "django.mo"))
 
     def pairs(catalogue):
-        return {(entry.msgctxt, entry.msgid): entry.msgstr or entry.msgstr_plural.get(0) for entry in catalogue}
+        return {
+            (entry.msgctxt, entry.msgid): entry.msgstr or entry.msgstr_plural.get(0) for entry in catalogue
+        }
 
     assert pairs(compiled) == {key: value for key, value in pairs(source).items() if not key[1] == ""}
 
