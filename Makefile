@@ -44,14 +44,15 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	$(DEVSTACK) exec -- sh -c '$(PY) manage.py check && $(PY) manage.py makemigrations --check --dry-run'
+	$(DEVSTACK) exec -- sh -c '$(PY) manage.py check && $(PY) manage.py makemigrations --check --dry-run \
+		&& $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null'
 
 messages: venv
 	$(DEVSTACK) exec -- sh -c '$(PY) manage.py makemessages -l ru -l tk --ignore .venv --ignore var --ignore tests \
 		&& $(PY) manage.py compilemessages --ignore .venv'
 
 totp: venv
-	@$(DEVSTACK) manage -- demo_totp
+	@$(PY) -m customs.demo_secrets
 
 clean:
 	@if [ "$(CONFIRM)" != "yes" ]; then \

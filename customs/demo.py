@@ -11,15 +11,10 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from customs.choices import AeoStatus, AuthorisationScope, OfficeKind, OfficeRole, Role
+from customs.demo_secrets import DEMO_PASSWORD, DEMO_TOTP_BASE32, DEMO_TOTP_KEY
 from customs.models import Broker, BrokerAuthorisation, Country, Currency, CustomsOffice, ExchangeRate, Trader
 from customs.services.exchange_rates import national_rates, parse_ecb
 from customs.services.users import user_upsert
-
-DEMO_PASSWORD = "Kerwen-demo-2026"
-# Shared TOTP secret of the demo staff (hex, as django-otp stores it); in base32, for an authenticator
-# app: JNSX E53F NZCG K3LP GIYD ENSU J5KF AIJB.
-DEMO_TOTP_KEY = "4b657277656e44656d6f32303236544f54502121"
-DEMO_TOTP_BASE32 = "JNSX E53F NZCG K3LP GIYD ENSU J5KF AIJB"
 
 IMP, EXP = OfficeRole.IMPORT, OfficeRole.EXPORT
 DEP, DEST, BORDER = OfficeRole.TRANSIT_DEPARTURE, OfficeRole.TRANSIT_DESTINATION, OfficeRole.TRANSIT_BORDER

@@ -8,6 +8,20 @@ from customs.roles import ADMIN_SITE_ROLES
 from customs.services.audit import audit_record
 
 
+def _user_snapshot(user: User) -> dict:
+    """What the audit trail records of a user (never the password hash)."""
+    return {
+        "roles": sorted(user.groups.values_list("name", flat=True)),
+        "offices": sorted(user.offices.values_list("code", flat=True)),
+        "trader": user.trader_id,
+        "broker": user.broker_id,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
+    }
+
+
 def user_upsert(
     *,
     actor: User | None,
@@ -21,31 +35,34 @@ def user_upsert(
     last_name: str = "",
     is_superuser: bool = False,
 ) -> User:
-    """Create or update a user with exactly these roles and offices. Staff of admin roles get
-    ``is_staff`` so they can open Django admin. Audited."""
+    """Create or update a user with exactly these roles and offices.
+
+    Staff of admin roles get ``is_staff`` so they can open Django admin. A change is audited with
+    before and after; an upsert that changes nothing writes nothing, so loading the demo twice leaves
+    the trail as it was.
+    """
     with transaction.atomic():
         user, created = User.objects.select_for_update().get_or_create(username=username)
-        before = (
-            None
-            if created
-            else {"roles": sorted(user.role_names), "offices": sorted(o.code for o in user.offices.all())}
-        )
+        before = None if created else _user_snapshot(user)
         user.first_name, user.last_name = first_name, last_name
         user.trader, user.broker = trader, broker
         user.is_superuser = is_superuser
         user.is_staff = is_superuser or bool(set(roles) & ADMIN_SITE_ROLES)
-        if password is not None:
+        password_changed = password is not None and (created or not user.check_password(password))
+        if password_changed:
             user.set_password(password)
         user.save()
         user.groups.set(Group.objects.filter(name__in=roles))
         user.offices.set(offices)
         if hasattr(user, "_role_names"):
             del user._role_names
-        audit_record(
-            action="customs.user.created" if created else "customs.user.updated",
-            actor=actor,
-            obj=user,
-            before=before,
-            after={"roles": sorted(roles), "offices": sorted(office.code for office in offices)},
-        )
+        after = _user_snapshot(user)
+        if created or password_changed or after != before:
+            audit_record(
+                action="customs.user.created" if created else "customs.user.updated",
+                actor=actor,
+                obj=user,
+                before=before,
+                after={**after, "password_changed": password_changed},
+            )
     return user

@@ -151,6 +151,7 @@ def test_openapi_schema_and_docs_are_served_without_a_cdn(client):
 
     assert schema.status_code == 200
     assert b"/api/v1/customs/exchange-rates/on-date/" in schema.content
+    assert b"ApiKey" in schema.content
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
     assert b"drf_spectacular_sidecar" in docs.content

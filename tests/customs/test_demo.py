@@ -7,7 +7,8 @@ import pytest
 from django.core.management import call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from customs.demo import DEMO_PASSWORD, DEMO_TOTP_KEY, demo_load
+from customs.demo import demo_load
+from customs.demo_secrets import DEMO_PASSWORD, DEMO_TOTP_KEY
 from customs.models import AuditEvent, BrokerAuthorisation, CustomsOffice, ExchangeRate, Trader, User
 from customs.services.audit import audit_verify
 from customs.services.exchange_rates import exchange_rate_on
@@ -24,9 +25,11 @@ def _counts():
 def test_demo_loads_offices_parties_users_and_rates_once():
     demo_load(today=TODAY)
     first = _counts()
+    events = AuditEvent.objects.count()
     demo_load(today=TODAY)
 
     assert _counts() == first
+    assert AuditEvent.objects.count() == events  # the second load changed nothing, so audited nothing
     assert first["CustomsOffice"] == 8
     assert first["Trader"] == 3
     assert first["BrokerAuthorisation"] == 2

@@ -83,10 +83,17 @@ def test_user_upsert_sets_roles_offices_staff_flag_and_audits(django_user_model)
         "customs.user.created",
         "customs.user.updated",
     ]
-    assert AuditEvent.objects.get(action="customs.user.updated").before == {
-        "roles": ["administrator"],
-        "offices": ["TMA01"],
-    }
+    updated = AuditEvent.objects.get(action="customs.user.updated")
+    assert (updated.before["roles"], updated.after["roles"]) == (["administrator"], ["officer"])
+    assert (updated.before["is_staff"], updated.after["is_staff"]) == (True, False)
+    assert updated.after["password_changed"] is False
+
+
+def test_user_upsert_that_changes_nothing_writes_no_audit_event():
+    user_upsert(actor=None, username="ayna", password="Secret-pass-123", roles=["officer"])
+    user_upsert(actor=None, username="ayna", password="Secret-pass-123", roles=["officer"])
+
+    assert list(AuditEvent.objects.values_list("action", flat=True)) == ["customs.user.created"]
 
 
 def test_admin_opens_for_administrators_only(client, verified_login):

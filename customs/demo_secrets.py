@@ -1,0 +1,21 @@
+"""The public secrets of the demo (README): its password and the demo staff's TOTP secret.
+
+Kept free of Django imports so ``make totp`` prints a code without starting any service.
+Never load the demo into a production database.
+"""
+
+from django_otp.oath import totp
+
+DEMO_PASSWORD = "Kerwen-demo-2026"
+# The demo staff's shared TOTP secret, hex as django-otp stores it; in base32, for an authenticator app:
+DEMO_TOTP_KEY = "4b657277656e44656d6f32303236544f54502121"
+DEMO_TOTP_BASE32 = "JNSX E53F NZCG K3LP GIYD ENSU J5KF AIJB"
+
+
+def demo_totp_code() -> str:
+    """The demo staff's current six-digit code."""
+    return f"{totp(bytes.fromhex(DEMO_TOTP_KEY)):06d}"
+
+
+if __name__ == "__main__":
+    print(demo_totp_code())
