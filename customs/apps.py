@@ -8,8 +8,9 @@ class CustomsConfig(AppConfig):
     verbose_name = _("Customs kernel")
 
     def ready(self):
-        import customs.api.schema  # noqa: F401  registers the API-key scheme with drf-spectacular
         from django.db.models.signals import post_migrate
+
+        import customs.api.schema  # noqa: F401  registers the API-key scheme with drf-spectacular
 
         post_migrate.connect(_sync_roles_after_migrate, sender=self)
 
