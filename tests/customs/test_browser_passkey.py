@@ -54,7 +54,9 @@ def test_officer_registers_a_passkey_and_then_signs_in_with_it(page, live_server
     page.wait_for_url("**/office/")
     page.locator("#security-link").click()
     page.locator("#passkey-register-button").click()
-    page.wait_for_function("() => (document.querySelector('#passkey-register-status-message') || {}).textContent")
+    page.wait_for_function(
+        "() => (document.querySelector('#passkey-register-status-message') || {}).textContent"
+    )
     registered = WebAuthnCredential.objects.filter(user=officer, confirmed=True).count()
     page.locator("#logout-button").click()
 
