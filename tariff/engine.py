@@ -172,6 +172,10 @@ class LoadedMeasure:
     procedure_code: str
     required_document: str
 
+    @property
+    def label(self) -> str:
+        return MeasureType(self.measure_type).label
+
 
 @dataclass(frozen=True)
 class LoadedLine:
@@ -298,12 +302,6 @@ def tariff_cache_clear() -> None:
 # ---------------------------------------------------------------------------------------------- engine
 
 
-MEASURE_LABELS = {
-    MeasureType.IMPORT_DUTY: _("Import duty"),
-    MeasureType.EXPORT_DUTY: _("Export duty"),
-    MeasureType.EXCISE: _("Excise"),
-    MeasureType.VAT: _("VAT"),
-}
 
 
 class _Rates:
@@ -325,7 +323,7 @@ def _choose(
     snapshot, measure_type, item: ItemInput, procedure_code, warnings
 ) -> tuple[LoadedMeasure | None, str]:
     candidates = snapshot.candidates(measure_type, item.commodity_code)
-    label = MEASURE_LABELS[measure_type]
+    label = MeasureType(measure_type).label
     for measure in candidates:
         if measure.procedure_code and measure.procedure_code == procedure_code:
             if not measure.required_document or measure.required_document in item.documents:
@@ -363,10 +361,10 @@ def _choose(
 def _evaluate(
     measure: LoadedMeasure, *, day, base, quantities, rates, national_currency, minor_unit, field_name
 ):
-    expression = measure.expression
-    if isinstance(expression, SeasonalExpression):
-        expression = expression.on(day)
     try:
+        expression = measure.expression
+        if isinstance(expression, SeasonalExpression):
+            expression = expression.on(day)
         evaluation = evaluate(
             expression,
             value=base,
@@ -460,7 +458,7 @@ def assess(declaration: AssessmentInput) -> Assessment:
             assessed.taxes.append(
                 TaxLine(
                     measure_type=measure_type,
-                    label=str(MEASURE_LABELS[measure_type]),
+                    label=str(MeasureType(measure_type).label),
                     base=base,
                     expression=measure.text,
                     formula=evaluation.formula,
@@ -584,3 +582,36 @@ def _fees(snapshot, declaration, total_customs_value, minor_unit) -> list[TaxLin
             )
         )
     return lines
+
+
+@dataclass(frozen=True)
+class LineMeasures:
+    """What applies to one line on one day, for the tariff browser."""
+
+    general: list[LoadedMeasure]
+    preferential: list[LoadedMeasure]
+    reliefs: list[LoadedMeasure]
+    restrictions: list[NonTariffMeasure]
+
+
+def line_measures(code: str, day: datetime.date) -> LineMeasures:
+    """The measures in force on ``day`` for ``code``: per type the general rate that wins (longest
+    prefix), every preferential rate and relief, and the non-tariff measures."""
+    snapshot = tariff_snapshot(day)
+    general, preferential, reliefs = [], [], []
+    for measure_type in MeasureType:
+        winner_found = False
+        for measure in snapshot.candidates(measure_type, code):
+            if measure.procedure_code:
+                reliefs.append(measure)
+            elif measure.origins is not None:
+                preferential.append(measure)
+            elif not winner_found:
+                general.append(measure)
+                winner_found = True
+    restrictions = [
+        restriction
+        for length in range(len(code), 0, -1)
+        for restriction in snapshot.restrictions.get(code[:length], ())
+    ]
+    return LineMeasures(general, preferential, reliefs, restrictions)
