@@ -302,8 +302,6 @@ def tariff_cache_clear() -> None:
 # ---------------------------------------------------------------------------------------------- engine
 
 
-
-
 class _Rates:
     """Exchange rates of the day, looked up once each; a missing one names the field that needed it."""
 
