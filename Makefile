@@ -4,6 +4,7 @@
 #   make test [ARGS="-k x"]   the whole test suite, pytest -n auto, against PostgreSQL and Redis
 #   make lint                 ruff, import-linter, manage.py check, missing migrations
 #   make messages             update and compile the Russian and Turkmen translations
+#   make bench                tariff benchmarks (assessment and search speed), printed figures
 #   make totp                 the current second-factor code of the demo staff
 #   make clean CONFIRM=yes    delete var/ (embedded database, Redis data, secret key, media)
 #
@@ -19,7 +20,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements.lock.installed
 DEVSTACK := $(PY) -m customs.devstack
 
-.PHONY: run test venv lint messages totp clean
+.PHONY: run test venv lint messages totp bench clean
 
 run: venv
 	@PORT=$(PORT) $(DEVSTACK) run
@@ -50,6 +51,9 @@ lint: venv
 messages: venv
 	$(DEVSTACK) exec -- sh -c '$(PY) manage.py makemessages -l ru -l tk --ignore .venv --ignore var --ignore tests \
 		&& $(PY) manage.py compilemessages --ignore .venv'
+
+bench: venv
+	$(DEVSTACK) exec -- $(PY) -m benchmarks.tariff
 
 totp: venv
 	@$(PY) -m customs.demo_secrets

@@ -15,8 +15,9 @@ Bases: import duty and export duty on the customs value; excise on customs value
 on customs value + import duty + excise. Each tax amount is rounded once, per item, to the national
 currency's minor unit, ROUND_HALF_UP; the breakdown keeps the unrounded figure beside it.
 
-Measures are read once per day into a ``TariffSnapshot`` held in memory for ``SNAPSHOT_SECONDS`` (or
-until ``tariff_cache_clear()``, which the import services and admin call after a change).
+Measures (and the exchange rates in force) are read once per day into a ``TariffSnapshot`` held in
+memory for ``SNAPSHOT_SECONDS`` (or until ``tariff_cache_clear()``, which the tariff imports call after
+a change); a rate missing from the snapshot is looked up in the database.
 """
 
 import datetime
@@ -32,7 +33,7 @@ from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from customs.models import CountryGroup, Currency, Incoterm
+from customs.models import CountryGroup, Currency, ExchangeRate, Incoterm
 from customs.money import round_money
 from customs.services.exchange_rates import ExchangeRateMissing, exchange_rate_on
 from tariff.choices import FeeKind, MeasureType, NonTariffKind
@@ -198,6 +199,7 @@ class TariffSnapshot:
     minor_units: dict[str, int]
     rejected_measures: list[tuple[int, str]]
     loaded_at: float
+    rates: dict[str, Decimal] = field(default_factory=dict)
 
     @classmethod
     def load(cls, day: datetime.date) -> "TariffSnapshot":
@@ -269,6 +271,7 @@ class TariffSnapshot:
             minor_units=dict(Currency.objects.values_list("code", "minor_unit")),
             rejected_measures=rejected,
             loaded_at=time.monotonic(),
+            rates=_rates_in_force(day),
         )
 
     def candidates(self, measure_type: str, code: str) -> list[LoadedMeasure]:
@@ -277,6 +280,18 @@ class TariffSnapshot:
         for length in range(len(code), -1, -1):
             found.extend(self.measures.get((measure_type, code[:length]), ()))
         return found
+
+
+def _rates_in_force(day: datetime.date) -> dict[str, Decimal]:
+    """Each currency's rate in force on ``day`` (the same rule as ``exchange_rate_on``), in one query."""
+    earliest = day - datetime.timedelta(days=settings.EXCHANGE_RATE_MAX_AGE_DAYS)
+    rows = (
+        ExchangeRate.objects.filter(valid_from__lte=day, valid_from__gte=earliest)
+        .order_by("currency__code", "-valid_from")
+        .distinct("currency__code")
+        .values_list("currency__code", "rate")
+    )
+    return dict(rows)
 
 
 _snapshots: dict[datetime.date, TariffSnapshot] = {}
@@ -305,10 +320,12 @@ def tariff_cache_clear() -> None:
 class _Rates:
     """Exchange rates of the day, looked up once each; a missing one names the field that needed it."""
 
-    def __init__(self, day, national_currency):
-        self.day, self.national_currency, self.used = day, national_currency, {}
+    def __init__(self, day, national_currency, known: dict[str, Decimal]):
+        self.day, self.national_currency, self.used, self.known = day, national_currency, {}, known
 
     def of(self, currency: str, field_name: str) -> Decimal:
+        if currency not in self.used and currency in self.known:
+            self.used[currency] = self.known[currency]
         if currency not in self.used:
             try:
                 self.used[currency] = exchange_rate_on(currency, self.day).rate
@@ -380,7 +397,7 @@ def assess(declaration: AssessmentInput) -> Assessment:
     national = settings.NATIONAL_CURRENCY
     snapshot = tariff_snapshot(declaration.day)
     minor_unit = snapshot.minor_units.get(national, 2)
-    rates = _Rates(declaration.day, national)
+    rates = _Rates(declaration.day, national, snapshot.rates)
     if declaration.direction not in (IMPORT, EXPORT):
         raise AssessmentError("direction", _("The direction must be IM (import) or EX (export)."))
     incoterm = snapshot.incoterms.get(declaration.incoterm)

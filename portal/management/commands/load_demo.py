@@ -1,0 +1,22 @@
+"""The whole demo, across apps; it lives in the rightmost app because it may call every app."""
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from customs.demo import demo_load, demo_logins_text
+from tariff.demo import tariff_demo_load
+
+
+class Command(BaseCommand):
+    help = "Load reference data and the demo (offices, parties, users, rates, tariff). Idempotent."
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+        demo_load()
+        self.stdout.write(f"Kernel demo loaded ({time.monotonic() - started:.1f} s).")
+        started = time.monotonic()
+        tariff_demo_load()
+        self.stdout.write(f"Demo tariff loaded ({time.monotonic() - started:.1f} s).")
+        self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self.stdout.write(demo_logins_text())
