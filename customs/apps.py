@@ -12,7 +12,9 @@ class CustomsConfig(AppConfig):
 
         import customs.api.schema  # noqa: F401  registers the API-key scheme with drf-spectacular
 
-        post_migrate.connect(_sync_roles_after_migrate, sender=self)
+        # Every app's signal, not just ours: permissions of apps after customs exist only once their own
+        # post_migrate has run, so the last call sees them all. roles_sync is idempotent and cheap.
+        post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="customs.roles_sync")
 
 
 def _sync_roles_after_migrate(sender, **kwargs):

@@ -21,6 +21,7 @@ REFERENCE_MODELS = [
     "exchangerate",
 ]
 PARTY_MODELS = ["trader", "broker", "brokerauthorisation"]
+TARIFF_MODELS = ["tariffsection", "commoditycode", "measure", "nontariffmeasure", "customsfee"]
 
 
 def _all(model_names, app_label="customs", verbs=("add", "change", "delete", "view")):
@@ -32,9 +33,9 @@ def _view(model_names, app_label="customs"):
 
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.OFFICER: _view(REFERENCE_MODELS + PARTY_MODELS),
-    Role.SUPERVISOR: _view(REFERENCE_MODELS + PARTY_MODELS + ["auditevent"]),
-    Role.RISK_ANALYST: _view(REFERENCE_MODELS + PARTY_MODELS),
+    Role.OFFICER: _view(REFERENCE_MODELS + PARTY_MODELS) + _view(TARIFF_MODELS, "tariff"),
+    Role.SUPERVISOR: _view(REFERENCE_MODELS + PARTY_MODELS + ["auditevent"]) + _view(TARIFF_MODELS, "tariff"),
+    Role.RISK_ANALYST: _view(REFERENCE_MODELS + PARTY_MODELS) + _view(TARIFF_MODELS, "tariff"),
     Role.CASHIER: _view(["currency", "exchangerate", "customsoffice", "trader"]),
     Role.BROKER_USER: [],
     Role.TRADER_USER: [],
@@ -42,7 +43,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ADMINISTRATOR: _all(REFERENCE_MODELS + PARTY_MODELS + ["user", "apiclient", "documentsequence"])
     + _all(["group"], "auth")
     + _view(["auditevent"])
-    + _all(["totpdevice"], "otp_totp"),
+    + _all(["totpdevice"], "otp_totp")
+    + _all(TARIFF_MODELS + ["tariffimport"], "tariff"),
 }
 
 # Roles whose users may open Django admin (is_staff).

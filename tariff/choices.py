@@ -30,3 +30,16 @@ class FreightApportionment(models.TextChoices):
 
     BY_PRICE = "price", _("In proportion to item invoice price")
     BY_GROSS_MASS = "gross_mass", _("In proportion to item gross mass")
+
+
+class ImportKind(models.TextChoices):
+    NATIONAL_LINES = "national_lines", _("National tariff lines (CSV)")
+    MEASURES = "measures", _("Measures: duties, excise, VAT, preferences, reliefs (CSV)")
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    REJECTED = "rejected", _("Rejected: nothing written")
+    FAILED = "failed", _("Failed: nothing written")

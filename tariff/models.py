@@ -4,6 +4,7 @@ Everything is effective-dated (``valid_from`` .. ``valid_to``, both inclusive, `
 so a declaration is always assessed with the tariff in force on its date.
 """
 
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
@@ -12,7 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from customs.models import Country, CountryGroup, DocumentType, ProcedureCode, UnitOfMeasure
-from tariff.choices import FeeKind, MeasureType, NonTariffKind
+from tariff.choices import FeeKind, ImportKind, ImportStatus, MeasureType, NonTariffKind
 
 
 def _dates_ordered(name):
@@ -218,3 +219,35 @@ class CustomsFee(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.name_en}"
+
+
+class TariffImport(models.Model):
+    """A tariff file uploaded by an administrator and imported in the background (Celery), with its
+    progress (kept in Redis while it runs) and its report (rejected rows with reasons)."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ImportKind.choices)
+    file = models.FileField(_("file"), upload_to="tariff-imports/%Y/")
+    valid_from = models.DateField(
+        _("in force from"), help_text=_("For national lines without their own dates.")
+    )
+    dry_run = models.BooleanField(
+        _("dry run"), default=False, help_text=_("Check and count only; write nothing.")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("tariff import")
+        verbose_name_plural = _("tariff imports")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"

@@ -124,7 +124,8 @@ def value_items(
     for price in invoice_prices:
         converted = round_money(price * invoice_rate, minor_unit)
         detail = (
-            f"{_fmt(price)} {invoice_currency} × {invoice_rate.normalize():f} = {_fmt(converted)} {national_currency}"
+            f"{_fmt(price)} {invoice_currency} × {invoice_rate.normalize():f} = "
+            f"{_fmt(converted)} {national_currency}"
             if invoice_currency != national_currency
             else ""
         )

@@ -1,6 +1,8 @@
 """Shared fixtures. Browser tests need Chromium: skipped when absent, never when CI=true."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -66,3 +68,56 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def _database_url() -> str:
+    """The test database as a DATABASE_URL for the worker process (TCP host or Unix socket)."""
+    from django.db import connection
+
+    from customs.devstack import postgres_socket_url
+
+    database = connection.settings_dict
+    host, port = database["HOST"] or "", database["PORT"]
+    if host.startswith("/"):
+        return postgres_socket_url(host, database["NAME"], database["USER"], int(port or 5432))
+    return f"postgres://{database['USER']}@{host}{':' + str(port) if port else ''}/{database['NAME']}"
+
+
+@pytest.fixture
+def celery_worker(django_db_setup):
+    """``celery worker`` on this xdist worker's own queue, against the test database."""
+    from django.conf import settings
+
+    from customs.celery import app
+
+    environment = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "customs",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "WARNING",
+            "--queues",
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--hostname",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    app.control.purge()
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()

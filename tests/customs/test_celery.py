@@ -1,17 +1,13 @@
 """A real Celery worker, started as its own process, runs kernel tasks through the real Redis."""
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from customs.celery import app
-from customs.devstack import postgres_socket_url
 from customs.models import ExchangeRate
 from customs.queue import enqueue_on_commit
 from tests.customs.factories import CurrencyFactory
@@ -20,51 +16,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ECB_DAILY = (
     Path(settings.BASE_DIR) / "customs" / "reference_data" / "demo" / "ecb_eurofxref-daily_2017-03-08.xml"
 )
-
-
-def _database_url() -> str:
-    """The test database as a DATABASE_URL for the worker process (TCP host or Unix socket)."""
-    database = connection.settings_dict
-    host, port = database["HOST"] or "", database["PORT"]
-    if host.startswith("/"):
-        return postgres_socket_url(host, database["NAME"], database["USER"], int(port or 5432))
-    return f"postgres://{database['USER']}@{host}{':' + str(port) if port else ''}/{database['NAME']}"
-
-
-@pytest.fixture
-def celery_worker(django_db_setup):
-    """``celery worker`` on this xdist worker's own queue, against the test database."""
-    environment = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "tests.settings"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "customs",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "WARNING",
-            "--queues",
-            settings.CELERY_TASK_DEFAULT_QUEUE,
-            "--hostname",
-            f"test-{os.getpid()}@%h",
-        ],
-        cwd=settings.BASE_DIR,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    app.control.purge()
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def _wait_for(condition, seconds=60.0):
