@@ -37,6 +37,7 @@ def main() -> None:
     from tariff.selectors import commodity_code_search
     from tariff.valuation import Cost, DeclaredCosts
 
+    call_command("migrate", verbosity=0)
     if not Measure.objects.exists():
         call_command("load_demo")
     day = datetime.date.today()
