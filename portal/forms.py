@@ -1,17 +1,14 @@
 """Portal forms."""
 
 import datetime
-from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from customs.models import Currency, Incoterm
-from tariff.engine import AssessmentInput, ItemInput
+from tariff.engine import ABSURD_AMOUNT, AssessmentInput, ItemInput
 from tariff.expressions import Unit
 from tariff.valuation import Cost, DeclaredCosts
-
-ABSURD_AMOUNT = Decimal("1000000000000")
 
 
 def _money(label, required=True, help_text=""):

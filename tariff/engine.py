@@ -42,6 +42,8 @@ from tariff.models import CommodityCode, CustomsFee, Measure, NonTariffMeasure
 from tariff.valuation import DeclaredCosts, IncotermTerms, ItemValuation, ValuationError, value_items
 
 SNAPSHOT_SECONDS = 300
+# Far above any real consignment: an amount or quantity beyond it is a typing error, not a declaration.
+ABSURD_AMOUNT = Decimal("1000000000000")
 IMPORT, EXPORT = "IM", "EX"
 
 
@@ -519,6 +521,9 @@ def _check_item(snapshot: TariffSnapshot, item: ItemInput, index: int, day: date
     for name, value, message in checks:
         if value < 0:
             raise AssessmentError(f"{prefix}.{name}", message)
+    for name in ("invoice_price", "gross_mass", "net_mass"):
+        if getattr(item, name) > ABSURD_AMOUNT:
+            raise AssessmentError(f"{prefix}.{name}", _("This figure is too large to be real; check it."))
     if item.net_mass > item.gross_mass:
         raise AssessmentError(f"{prefix}.net_mass", _("The net mass cannot exceed the gross mass."))
     for unit, quantity in item.quantities.items():

@@ -7,12 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from tariff.choices import FreightApportionment
-from tariff.engine import AssessmentInput, ItemInput
+from tariff.engine import ABSURD_AMOUNT, AssessmentInput, ItemInput
 from tariff.expressions import Unit
 from tariff.valuation import Cost, DeclaredCosts
 
-# Far above any real consignment: a figure beyond it is a typing error, not a declaration.
-ABSURD_AMOUNT = Decimal("1000000000000")
 MONEY = {"max_digits": 18, "decimal_places": 4, "min_value": Decimal(0), "max_value": ABSURD_AMOUNT}
 QUANTITY = {"max_digits": 18, "decimal_places": 6, "min_value": Decimal(0), "max_value": ABSURD_AMOUNT}
 

@@ -184,3 +184,13 @@ def test_unknown_and_not_yet_valid_codes_are_refused():
     assert "0101999999" in str(unknown.value)
     assert too_early.value.field == "items[0].commodity_code"
     assert "2026-01-01" in str(too_early.value)
+
+
+def test_an_absurd_amount_is_refused():
+    with pytest.raises(AssessmentError) as error:
+        _fish(invoice_price=D("5000000000000"))
+
+    assert (error.value.field, str(error.value)) == (
+        "items[0].invoice_price",
+        "This figure is too large to be real; check it.",
+    )
