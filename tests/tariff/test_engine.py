@@ -5,8 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from tariff.engine import AssessmentError, AssessmentInput, ItemInput, assess
+from customs.models import Incoterm
+from tariff.choices import FeeKind, MeasureType
+from tariff.engine import AssessmentError, AssessmentInput, ItemInput, assess, tariff_cache_clear
 from tariff.expressions import Unit
+from tariff.models import CustomsFee, Measure
 from tariff.valuation import Cost, DeclaredCosts
 from tests.tariff.conftest import BEFORE_CHANGE, CAR, CHANGE, FISH, PISTOL
 
@@ -194,3 +197,80 @@ def test_an_absurd_amount_is_refused():
         "items[0].invoice_price",
         "This figure is too large to be real; check it.",
     )
+
+
+# (incoterm, what the customs value adds to the 3500.00 TMT price): freight 350.00 and insurance 35.00
+# are added when the price lacks them; costs after the border (17.50) are deducted when it includes them.
+ALL_INCOTERMS = [
+    ("EXW", "3885.00"),
+    ("FCA", "3885.00"),
+    ("FAS", "3885.00"),
+    ("FOB", "3885.00"),
+    ("CFR", "3535.00"),
+    ("CPT", "3535.00"),
+    ("CIF", "3500.00"),
+    ("CIP", "3500.00"),
+    ("DAP", "3482.50"),
+    ("DPU", "3482.50"),
+    ("DDP", "3482.50"),
+]
+
+
+@pytest.mark.parametrize(("incoterm", "customs_value"), ALL_INCOTERMS)
+def test_every_incoterm_2020_rule_from_the_shipped_reference_data(incoterm, customs_value):
+    from customs.services.reference import reference_load
+
+    Incoterm.objects.all().delete()
+    reference_load(only=["incoterms"])
+    tariff_cache_clear()
+    costs = DeclaredCosts(
+        freight=Cost(D("100"), "USD"), insurance=Cost(D("10"), "USD"), beyond_border=Cost(D("5"), "USD")
+    )
+
+    assessment = assess(
+        AssessmentInput(
+            day=BEFORE_CHANGE,
+            direction="IM",
+            procedure_code="4000",
+            incoterm=incoterm,
+            invoice_currency="USD",
+            items=[ItemInput(FISH, "CN", D("1000"), D("1000"), D("900"))],
+            costs=costs,
+        )
+    )
+
+    assert assessment.items[0].customs_value == D(customs_value)
+
+
+def test_export_pays_export_duty_and_the_flat_export_fee_but_no_vat():
+    Measure.objects.create(
+        measure_type=MeasureType.EXPORT_DUTY,
+        commodity_prefix="0303",
+        expression="5%",
+        valid_from=datetime.date(2026, 1, 1),
+    )
+    CustomsFee.objects.create(
+        code="CF-EX",
+        name_en="Export fee",
+        kind=FeeKind.FLAT,
+        direction="EX",
+        amount=D("50"),
+        valid_from=datetime.date(2026, 1, 1),
+    )
+    tariff_cache_clear()
+
+    assessment = assess(
+        AssessmentInput(
+            day=BEFORE_CHANGE,
+            direction="EX",
+            procedure_code="1000",
+            incoterm="FOB",
+            invoice_currency="USD",
+            items=[ItemInput(FISH, "TM", D("1000"), D("1000"), D("900"))],
+        )
+    )
+
+    # FOB export: 1000 USD × 3.5 = 3500.00; export duty 5% = 175.00; flat fee 50.00
+    assert _taxes(assessment) == [("export_duty", D("3500.00"), D("175.00"))]
+    assert [(fee.label, fee.amount) for fee in assessment.fees] == [("Export fee", D("50.00"))]
+    assert assessment.total == D("225.00")
