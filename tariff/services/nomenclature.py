@@ -26,6 +26,10 @@ run, report, progress) are in ``tariff.services``. What is particular to the nom
 - **Fields the file lacks are kept.** The HS files have English only and no units: Russian and Turkmen
   descriptions and the supplementary unit of an existing line are carried over to its new version. The
   national file has every column and is authoritative for them (an empty cell empties the field).
+- **HS translations.** ``descriptions_ru_tk.csv``, when present in the HS directory, gives Russian and
+  Turkmen descriptions of HS lines. A description it gives is part of the line, compared and versioned
+  like the English one; a code it lacks, an empty cell, or no file at all leaves that description as
+  it is (empty for a new line).
 """
 
 import csv
@@ -56,6 +60,8 @@ HS_DIRECTORY = REFERENCE_DATA_DIRECTORY / "hs"
 NATIONAL_LINES_FILE = REFERENCE_DATA_DIRECTORY / "national_lines.csv"
 HS_SECTIONS_FILE = "sections.csv"
 HS_LINES_FILE = "harmonized-system.csv"
+HS_DESCRIPTIONS_FILE = "descriptions_ru_tk.csv"
+HS_DESCRIPTION_COLUMNS = ("code", "description_ru", "description_tk")
 HS_SECTION_COLUMNS = ("section", "name")
 HS_LINE_COLUMNS = ("section", "hscode", "description", "parent", "level")
 NATIONAL_LINE_COLUMNS = (
@@ -428,6 +434,41 @@ def _hs_lines_read(
     return lines
 
 
+def _hs_descriptions_read(
+    directory: Path, codes: set[str], report: ImportReport
+) -> dict[str, dict[str, str]]:
+    """Russian and Turkmen descriptions of ``descriptions_ru_tk.csv`` by code, only those given (a blank
+    cell is left out); nothing when the file is absent. ``codes`` are the accepted lines of the HS file."""
+    path = directory / HS_DESCRIPTIONS_FILE
+    if not path.exists():
+        return {}
+    source, report.source = report.source, str(path)
+    descriptions: dict[str, dict[str, str]] = {}
+    first_line: dict[str, int] = {}
+    for line, row in read_csv_rows(path, HS_DESCRIPTION_COLUMNS, report):
+        code = row["code"]
+        if code in first_line:
+            report.reject(
+                line,
+                code,
+                _("code %(code)s is already given on line %(line)d")
+                % {"code": code, "line": first_line[code]},
+            )
+            continue
+        first_line[code] = line
+        if code not in codes:
+            report.reject(
+                line,
+                code,
+                _("unknown code %(code)r: it is not an accepted line of %(file)s")
+                % {"code": code, "file": HS_LINES_FILE},
+            )
+            continue
+        descriptions[code] = {name: row[name] for name in HS_DESCRIPTION_COLUMNS[1:] if row[name]}
+    report.source = source
+    return descriptions
+
+
 def nomenclature_import_hs(
     *,
     directory: Path | str | None = None,
@@ -437,7 +478,8 @@ def nomenclature_import_hs(
     actor=None,
 ) -> ImportReport:
     """Import the Harmonized System (``sections.csv`` and ``harmonized-system.csv`` of ``directory``,
-    by default the shipped HS 2022 files) in force from ``valid_from``, all or nothing.
+    by default the shipped HS 2022 files) in force from ``valid_from``, all or nothing. Russian and
+    Turkmen descriptions come from the directory's ``descriptions_ru_tk.csv`` when there is one.
 
     Sections are upserted on their numeral. Lines (chapters, headings, subheadings) follow the
     effective-dating rules of this module. Rows of the statistical pseudo-section TOTAL are skipped.
@@ -455,11 +497,13 @@ def nomenclature_import_hs(
             report.stop_clock()
             raise TariffImportRejected(report)
         lines = _hs_lines_read(directory, sections, valid_from, report)
+        translations = _hs_descriptions_read(directory, {line.code for line, _section in lines}, report)
         section_ids = _hs_sections_save(sections, report)
         rows = _Rows()
         total = len(lines)
         for done, (line, section) in enumerate(lines, start=1):
             line.values["section_id"] = section_ids[section]
+            line.values.update(translations.get(line.code, {}))
             _count_level(report, line.code)
             _plan_line(rows, line, report)
             report_progress(progress, done, total)

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from customs.models import AuditEvent
 from tariff.models import CommodityCode, TariffSection
-from tariff.selectors import commodity_code_get
+from tariff.selectors import commodity_code_get, commodity_code_search
 from tariff.services import RejectedRow, TariffImportRejected
 from tariff.services.nomenclature import (
     HS_DIRECTORY,
@@ -52,6 +52,30 @@ def write_hs(directory, lines=HS_LINES, sections=SECTIONS):
     (directory / "sections.csv").write_text(sections, encoding="utf-8")
     (directory / "harmonized-system.csv").write_text(HS_HEADER + "\n".join(lines) + "\n", encoding="utf-8")
     return directory
+
+
+DESCRIPTIONS_HEADER = "code,description_ru,description_tk\n"
+DESCRIPTIONS = [
+    '03,"Рыба и ракообразные, моллюски и прочие водные беспозвоночные",'
+    '"Balyk we çäge şekilliler, mollýusklar we beýleki suwda ýaşaýan oňurgasyzlar"',
+    "0303,Рыба мороженая,",
+    "87,Средства наземного транспорта,Ýerüsti ulag serişdeleri",
+]
+
+
+def write_descriptions(directory, lines=DESCRIPTIONS):
+    (directory / "descriptions_ru_tk.csv").write_text(
+        DESCRIPTIONS_HEADER + "\n".join(lines) + "\n", encoding="utf-8"
+    )
+    return directory
+
+
+def translations():
+    """{(code, valid_from): (valid_to, Russian, Turkmen)} of every row with a translation."""
+    return {
+        (row.code, row.valid_from): (row.valid_to, row.description_ru, row.description_tk)
+        for row in CommodityCode.objects.exclude(description_ru="", description_tk="")
+    }
 
 
 def write_national(path, lines=NATIONAL_LINES):
@@ -170,6 +194,66 @@ def test_hs_import_keeps_translations_and_unit_on_a_new_version(tmp_path):
         "Нерка",
         kilogram.pk,
     )
+
+
+def test_hs_import_reads_russian_and_turkmen_descriptions_when_the_file_is_there(tmp_path):
+    report = nomenclature_import_hs(directory=write_descriptions(write_hs(tmp_path / "hs")), valid_from=START)
+
+    assert (report.created, report.rejected) == (8, [])
+    assert translations() == {
+        ("03", START): (
+            None,
+            "Рыба и ракообразные, моллюски и прочие водные беспозвоночные",
+            "Balyk we çäge şekilliler, mollýusklar we beýleki suwda ýaşaýan oňurgasyzlar",
+        ),
+        ("0303", START): (None, "Рыба мороженая", ""),
+        ("87", START): (None, "Средства наземного транспорта", "Ýerüsti ulag serişdeleri"),
+    }
+    # A code the file lacks is left empty.
+    assert CommodityCode.objects.get(code="030311").description_ru == ""
+
+
+def test_hs_changed_translation_is_versioned_like_the_english_description(tmp_path):
+    directory = write_descriptions(write_hs(tmp_path / "hs"))
+    nomenclature_import_hs(directory=directory, valid_from=START)
+    again = nomenclature_import_hs(directory=directory, valid_from=START)
+    CommodityCode.objects.filter(code="030311").update(description_tk="Gyzyl losos")
+    changed = [
+        DESCRIPTIONS[0],
+        "0303,Рыба мороженая,Doňdurylan balyk",
+        "87,Средства наземного транспорта,Ýerüsti ulag serişdeleri",
+    ]
+
+    report = nomenclature_import_hs(
+        directory=write_descriptions(write_hs(tmp_path / "hs2"), changed), valid_from=CHANGE
+    )
+
+    assert (again.created, again.updated, again.unchanged, again.closed) == (0, 0, 8, 0)
+    assert (report.created, report.updated, report.unchanged, report.closed) == (1, 0, 7, 1)
+    assert translations()[("0303", START)] == (CHANGE - datetime.timedelta(days=1), "Рыба мороженая", "")
+    assert translations()[("0303", CHANGE)] == (None, "Рыба мороженая", "Doňdurylan balyk")
+    # Neither a code missing from the file nor a file without the code empties a translation.
+    assert translations()[("030311", START)] == (None, "", "Gyzyl losos")
+    without_file = nomenclature_import_hs(directory=write_hs(tmp_path / "hs3"), valid_from=CHANGE)
+    assert (without_file.created, without_file.unchanged) == (0, 8)
+    assert translations()[("0303", CHANGE)] == (None, "Рыба мороженая", "Doňdurylan balyk")
+
+
+def test_hs_descriptions_with_unknown_or_duplicate_codes_are_rejected(tmp_path):
+    bad = [*DESCRIPTIONS, "0304,Филе рыбное,Balyk filesi", "0303,Рыба мороженая снова,"]
+    directory = write_descriptions(write_hs(tmp_path / "hs"), bad)
+
+    with pytest.raises(TariffImportRejected) as caught:
+        nomenclature_import_hs(directory=directory, valid_from=START)
+
+    file = str(directory / "descriptions_ru_tk.csv")
+    assert caught.value.report.rejected == [
+        RejectedRow(
+            5, "0304", "unknown code '0304': it is not an accepted line of harmonized-system.csv", file
+        ),
+        RejectedRow(6, "0303", "code 0303 is already given on line 3", file),
+    ]
+    assert CommodityCode.objects.count() == 0
 
 
 def test_hs_code_missing_from_a_later_import_is_not_deleted(tmp_path):
@@ -547,3 +631,19 @@ def test_shipped_hs_and_national_lines_import_in_seconds():
     assert progress[13:15] == [("hs", 6936, 6936), ("national_lines", 500, 10891)]
     assert progress[-1] == ("national_lines", 10891, 10891)
     assert seconds < 20
+
+
+def test_shipped_hs_descriptions_make_russian_and_turkmen_search_work():
+    """The shipped ``descriptions_ru_tk.csv`` translates every chapter (and the headings it lists)."""
+    nomenclature_import_hs(directory=HS_DIRECTORY, valid_from=START)
+
+    chapters = CommodityCode.objects.filter(level=2)
+    assert chapters.count() == 96
+    assert not chapters.filter(description_ru="").exists()
+    assert not chapters.filter(description_tk="").exists()
+    fish = CommodityCode.objects.get(code="03")
+    assert fish.description_ru == "Рыба и ракообразные, моллюски и прочие водные беспозвоночные"
+    assert fish.description_tk.startswith("Balyk we çäge şekilliler")
+    for query in ("рыба", "рыбы", "balyk"):
+        found = [line.code for line in commodity_code_search(query, on_day=START, limit=10)]
+        assert any(code[:2] == "03" for code in found[:5]), (query, found)
