@@ -693,6 +693,67 @@ def nomenclature_import(
 # The demo national lines ---------------------------------------------------------------------------
 
 
+# The supplementary unit of a demo line: the unit its UK rate is charged on, else a few well-known
+# headings (customs statistics count cars in pieces, shoes in pairs, animals in heads, ...).
+UNIT_OF_RATE = {
+    "lpa": "LPA",
+    "l": "LTR",
+    "item": "NAR",
+    "pair": "NPR",
+    "head": "HEA",
+    "m": "MTR",
+    "m2": "MTK",
+    "m3": "MTQ",
+    "kwh": "KWH",
+}
+UNIT_PRIORITY = ["lpa", "l", "pair", "head", "item", "m3", "m2", "m", "kwh"]
+UNIT_OF_PREFIX = {
+    "0101": "HEA",
+    "0102": "HEA",
+    "0103": "HEA",
+    "0104": "HEA",
+    "2203": "LTR",
+    "2204": "LTR",
+    "2205": "LTR",
+    "2206": "LTR",
+    "2208": "LPA",
+    "2402": "MIL",
+    "2716": "MWH",
+    "6401": "NPR",
+    "6402": "NPR",
+    "6403": "NPR",
+    "6404": "NPR",
+    "6405": "NPR",
+    "8415": "NAR",
+    "8418": "NAR",
+    "8450": "NAR",
+    "8471": "NAR",
+    "8517": "NAR",
+    "8528": "NAR",
+    "8701": "NAR",
+    "8702": "NAR",
+    "8703": "NAR",
+    "8704": "NAR",
+    "8711": "NAR",
+    "9302": "NAR",
+    "9303": "NAR",
+}
+
+
+def demo_supplementary_unit(code: str, rate_text: str) -> str:
+    """The demo supplementary unit of a line (a unit code of the units list, or empty)."""
+    from tariff.expressions import DutyExpressionError, parse_duty_expression
+
+    try:
+        rate_units = {str(unit) for unit in parse_duty_expression(rate_text).units}
+    except DutyExpressionError:
+        rate_units = set()
+    for unit in UNIT_PRIORITY:
+        if unit in rate_units:
+            return UNIT_OF_RATE[unit]
+    return UNIT_OF_PREFIX.get(code[:4], "")
+
+
 def national_lines_make_from_ukgt(
     *, source: Path | str, target: Path | str | None = None, hs_directory: Path | str | None = None
 ) -> dict[str, int]:
@@ -702,7 +763,9 @@ def national_lines_make_from_ukgt(
     - A code whose 6-digit subheading is not in HS 2022 (the UK file follows HS 2017) is skipped.
     - An 8-digit code with 10-digit codes under it in the file is dropped (the 10-digit ones are kept);
       every other 8-digit code gets "00", so all lines have 10 digits and none is another's parent.
-    - Descriptions: English, whitespace collapsed; Russian, Turkmen and units are left empty.
+    - Descriptions: English, whitespace collapsed; Russian and Turkmen are left empty.
+    - Supplementary unit: the unit the line's UK rate is charged on, else a known heading's unit
+      (``demo_supplementary_unit``); most lines have none.
 
     Returns the counts reported in ``FORMATS.md``.
     """
@@ -718,6 +781,7 @@ def national_lines_make_from_ukgt(
         uk_rows = list(csv.DictReader(uk_file))
     counts = Counter(uk_rows=len(uk_rows))
     descriptions: dict[str, str] = {}
+    units: dict[str, str] = {}
     for row in uk_rows:
         code = row["commodity"].strip()
         code = code.zfill(len(code) + 1) if len(code) in (7, 9) else code
@@ -728,9 +792,12 @@ def national_lines_make_from_ukgt(
             counts["without_hs2022_subheading"] += 1
             continue
         descriptions[code] = " ".join(row["description"].split())
+        units[code] = demo_supplementary_unit(code, row.get("ukgt_duty_rate", ""))
     eight_digit_with_children = {code[:8] for code in descriptions if len(code) == 10}
     lines: dict[str, str] = {}
+    line_units: dict[str, str] = {}
     for code, description in descriptions.items():
+        line_units[code if len(code) == 10 else code + "00"] = units[code]
         if len(code) == 10:
             lines[code] = description
             counts["ten_digit_kept"] += 1
@@ -743,7 +810,7 @@ def national_lines_make_from_ukgt(
         writer = csv.writer(target_file, lineterminator="\n")
         writer.writerow(NATIONAL_LINE_COLUMNS)
         for code in sorted(lines):
-            writer.writerow([code, lines[code], "", "", "", "", ""])
+            writer.writerow([code, lines[code], "", "", line_units[code], "", ""])
     counts["written"] = len(lines)
     counts["subheadings_with_lines"] = len({code[:6] for code in lines})
     return dict(counts)

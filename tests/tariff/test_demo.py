@@ -57,6 +57,7 @@ def test_demo_tariff_loads_once_and_assesses_wine_with_excise_per_litre_of_pure_
         NonTariffMeasure.objects.count(),
     ) == counts
     assert counts[1] == 11451
+    assert wine.supplementary_unit.code == "LTR"  # its demo duty is charged per hectolitre
     # 0.60 USD per litre of pure alcohol × 12.5 l × 3.5 TMT/USD = 26.25 TMT
     assert taxes["excise"].expression == "0.60 USD / % vol / hl"
     assert taxes["excise"].amount == Decimal("26.25")

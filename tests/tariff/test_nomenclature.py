@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from customs.models import AuditEvent
+from customs.services.reference import reference_load
 from tariff.models import CommodityCode, TariffSection
 from tariff.selectors import commodity_code_get, commodity_code_search
 from tariff.services import RejectedRow, TariffImportRejected
@@ -595,14 +596,15 @@ def test_national_lines_are_made_from_the_uk_global_tariff(tmp_path):
         "code,description_en,description_ru,description_tk,supplementary_unit,valid_from,valid_to",
         "0303110000,Frozen sockeye salmon,,,,,",
         "0303891011,Frozen tilapia,,,,,",
-        "8703231100,Motor caravans (new),,,,,",
-        "8703231900,Other new cars,,,,,",
+        "8703231100,Motor caravans (new),,,NAR,,",  # cars are counted in pieces
+        "8703231900,Other new cars,,,NAR,,",
     ]
 
 
 def test_shipped_hs_and_national_lines_import_in_seconds():
     """The real files: HS 2022 has 21 sections, 96 chapters, 1,228 headings and 5,612 subheadings (the
     file's 97 / 1,229 / 5,613 count UN Comtrade's 99 / 9999 / 999999 aggregates, skipped with TOTAL)."""
+    reference_load(only=["units_of_measure"])  # the demo lines name their supplementary units
     progress = []
     started = time.monotonic()
 

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from customs.services.reference import reference_load
 from tariff.models import CommodityCode
 from tariff.selectors import (
     CommodityCodeNotFound,
@@ -153,6 +154,7 @@ def test_tree_children_ancestors_sections_and_chapters(lines):
 
 
 def test_search_over_the_shipped_tariff():
+    reference_load(only=["units_of_measure"])
     nomenclature_import(hs_directory=HS_DIRECTORY, national_path=NATIONAL_LINES_FILE, valid_from=START)
 
     frozen_fish = codes(commodity_code_search("frozen fish", on_day=TODAY))
