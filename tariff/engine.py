@@ -68,6 +68,7 @@ class ItemInput:
     preference_requested: bool = False
     documents: frozenset[str] = frozenset()
     quantities: dict = field(default_factory=dict)  # Unit -> Decimal, supplementary quantities
+    procedure_code: str = ""  # the item's own CPC; empty: the declaration's
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,8 @@ class ItemAssessment:
     taxes: list[TaxLine] = field(default_factory=list)
     restrictions: list[Restriction] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # (what, document type code) of each relief or preference not applied for want of its document
+    missing_documents: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def customs_value(self) -> Decimal:
@@ -336,8 +339,11 @@ class _Rates:
         return self.used[currency]
 
 
+RELIEF, PREFERENCE = "relief", "preference"
+
+
 def _choose(
-    snapshot, measure_type, item: ItemInput, procedure_code, warnings
+    snapshot, measure_type, item: ItemInput, procedure_code, warnings, missing
 ) -> tuple[LoadedMeasure | None, str]:
     candidates = snapshot.candidates(measure_type, item.commodity_code)
     label = MeasureType(measure_type).label
@@ -352,6 +358,7 @@ def _choose(
                 )
                 % {"tax": label, "cpc": procedure_code, "document": measure.required_document}
             )
+            missing.append((RELIEF, measure.required_document))
             break
     if item.preference_requested:
         for measure in candidates:
@@ -368,6 +375,7 @@ def _choose(
                     )
                     % {"tax": label, "document": measure.required_document}
                 )
+                missing.append((PREFERENCE, measure.required_document))
                 break
     for measure in candidates:
         if measure.origins is None and not measure.procedure_code:
@@ -448,7 +456,12 @@ def assess(declaration: AssessmentInput) -> Assessment:
         customs_value = valuation.customs_value
         for measure_type in measure_types:
             measure, note = _choose(
-                snapshot, measure_type, item, declaration.procedure_code, assessed.warnings
+                snapshot,
+                measure_type,
+                item,
+                item.procedure_code or declaration.procedure_code,
+                assessed.warnings,
+                assessed.missing_documents,
             )
             if measure is None:
                 if measure_type == MeasureType.IMPORT_DUTY:

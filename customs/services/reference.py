@@ -42,6 +42,7 @@ from customs.models import (
     TransportMode,
     UnitOfMeasure,
 )
+from customs.reference_cache import reference_cache_clear
 from customs.services.audit import audit_record
 
 COUNTRIES_FILE = "iso3166_country_codes.csv"
@@ -767,4 +768,5 @@ def reference_load(
                 )
     except _RollBack:
         raise ReferenceDataRejected(results) from None
+    transaction.on_commit(reference_cache_clear)
     return results

@@ -1,0 +1,485 @@
+"""The Single Administrative Document: general segment, items, attached documents, the stored
+assessment, and the history of its states.
+
+Models hold fields, constraints and pure guards; every write goes through ``declarations.services``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from customs.models import (
+    AdditionalProcedureCode,
+    Broker,
+    Country,
+    Currency,
+    CustomsOffice,
+    DocumentType,
+    Incoterm,
+    PackageKind,
+    ProcedureCode,
+    Trader,
+    TransportMode,
+)
+from declarations.choices import (
+    EDITABLE_STATES,
+    DeclarationType,
+    FreightSplit,
+    Lane,
+    Status,
+    ValuationMethod,
+    direction_of,
+)
+
+MONEY = {"max_digits": 18, "decimal_places": 4}
+MASS = {"max_digits": 18, "decimal_places": 6}
+
+
+def _cost(label):
+    return models.DecimalField(label, null=True, blank=True, **MONEY)
+
+
+def _cost_currency(label, related_name):
+    return models.ForeignKey(
+        Currency,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=label,
+        to_field="code",
+        db_column=related_name,
+    )
+
+
+class Declaration(models.Model):
+    """One declaration (SAD): the general segment, its state and its numbers.
+
+    ``trader`` is the domestic party: the importer (consignee) of an import, the exporter (consignor) of
+    an export. ``broker`` is the declarant when a broker lodges; otherwise the trader declares itself.
+    The foreign party (exporter of an import, consignee of an export) is free text, as on the form.
+    ``version`` counts every write and gives the API's ETag.
+    """
+
+    declaration_type = models.CharField(_("type"), max_length=3, choices=DeclarationType.choices)
+    direction = models.CharField(_("direction"), max_length=2, editable=False)
+    office = models.ForeignKey(
+        CustomsOffice, on_delete=models.PROTECT, related_name="declarations", verbose_name=_("office")
+    )
+    trader = models.ForeignKey(
+        Trader, on_delete=models.PROTECT, related_name="declarations", verbose_name=_("trader")
+    )
+    broker = models.ForeignKey(
+        Broker,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="declarations",
+        verbose_name=_("broker (declarant)"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    lrn = models.CharField(_("local reference number (LRN)"), max_length=35)
+
+    counterparty_name = models.CharField(_("foreign party name"), max_length=255, blank=True)
+    counterparty_address = models.CharField(_("foreign party address"), max_length=255, blank=True)
+    counterparty_country = models.ForeignKey(
+        Country,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("foreign party country"),
+        to_field="code",
+    )
+    dispatch_country = models.ForeignKey(
+        Country,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("country of dispatch"),
+        to_field="code",
+    )
+    destination_country = models.ForeignKey(
+        Country,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("country of destination"),
+        to_field="code",
+    )
+    incoterm = models.ForeignKey(
+        Incoterm,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        verbose_name=_("delivery terms (Incoterm)"),
+        to_field="code",
+    )
+    delivery_place = models.CharField(_("delivery place"), max_length=100, blank=True)
+    transport_mode = models.ForeignKey(
+        TransportMode,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        verbose_name=_("mode of transport at the border"),
+        to_field="code",
+    )
+    transport_identity = models.CharField(_("identity of the means of transport"), max_length=64, blank=True)
+    transport_nationality = models.ForeignKey(
+        Country,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("nationality of the means of transport"),
+        to_field="code",
+    )
+    goods_location = models.CharField(_("location of goods"), max_length=100, blank=True)
+    invoice_amount = models.DecimalField(_("invoice amount"), null=True, blank=True, **MONEY)
+    invoice_currency = models.ForeignKey(
+        Currency,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("invoice currency"),
+        to_field="code",
+    )
+    freight_amount = _cost(_("freight"))
+    freight_currency = _cost_currency(_("freight currency"), "freight_currency")
+    insurance_amount = _cost(_("insurance"))
+    insurance_currency = _cost_currency(_("insurance currency"), "insurance_currency")
+    other_costs_amount = _cost(_("other costs"))
+    other_costs_currency = _cost_currency(_("other costs currency"), "other_costs_currency")
+    deductions_amount = _cost(_("costs beyond the border (deducted)"))
+    deductions_currency = _cost_currency(_("deductions currency"), "deductions_currency")
+    freight_split = models.CharField(
+        _("split freight"), max_length=8, choices=FreightSplit.choices, default=FreightSplit.PRICE
+    )
+    total_packages = models.PositiveIntegerField(_("total packages"), null=True, blank=True)
+
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.STORED)
+    status_before = models.CharField(
+        _("status before the query or request"), max_length=24, choices=Status.choices, blank=True
+    )
+    lane = models.CharField(_("lane"), max_length=8, choices=Lane.choices, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    pending_changes = models.JSONField(_("amendment requested"), null=True, blank=True)
+
+    registration_year = models.PositiveSmallIntegerField(_("registration year"), null=True, blank=True)
+    registration_series = models.CharField(_("registration series"), max_length=4, blank=True)
+    registration_number = models.PositiveIntegerField(_("registration number"), null=True, blank=True)
+    assessment_number = models.PositiveIntegerField(_("assessment number"), null=True, blank=True)
+    reference_date = models.DateField(_("date of the rates and tariff"), null=True, blank=True)
+    exchange_rates = models.JSONField(_("exchange rates used"), default=dict, blank=True)
+    customs_value = models.DecimalField(_("customs value"), null=True, blank=True, **MONEY)
+    total_taxes = models.DecimalField(_("total duties and taxes"), null=True, blank=True, **MONEY)
+    assessment_warnings = models.JSONField(_("assessment warnings"), default=list, blank=True)
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    lodged_at = models.DateTimeField(_("lodged at"), null=True, blank=True)
+    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
+    assessed_at = models.DateTimeField(_("assessed at"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("cancelled or rejected at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("declaration")
+        verbose_name_plural = _("declarations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["broker", "lrn"], condition=Q(broker__isnull=False), name="declaration_lrn_per_broker"
+            ),
+            models.UniqueConstraint(
+                fields=["trader", "lrn"], condition=Q(broker__isnull=True), name="declaration_lrn_per_trader"
+            ),
+            models.UniqueConstraint(
+                fields=["office", "registration_year", "registration_series", "registration_number"],
+                condition=Q(registration_number__isnull=False),
+                name="declaration_registration_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(registration_number__isnull=True) | Q(registered_at__isnull=False),
+                name="declaration_registered_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(invoice_amount__gte=0), name="declaration_invoice_non_negative"
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="declaration_version_positive"),
+        ]
+        indexes = [
+            # The finder's common queries: by office and status, newest first; by number; by LRN.
+            models.Index(fields=["office", "status", "-created_at"], name="declaration_office_status_idx"),
+            models.Index(fields=["office", "-created_at"], name="declaration_office_created_idx"),
+            models.Index(fields=["trader", "-created_at"], name="declaration_trader_created_idx"),
+            models.Index(fields=["broker", "-created_at"], name="declaration_broker_created_idx"),
+            models.Index(fields=["registration_number"], name="declaration_number_idx"),
+            models.Index(fields=["lrn"], name="declaration_lrn_idx"),
+            models.Index(fields=["status", "-created_at"], name="declaration_status_created_idx"),
+            models.Index(fields=["-created_at"], name="declaration_created_idx"),
+        ]
+
+    def __str__(self):
+        return self.number or _("Draft %(lrn)s") % {"lrn": self.lrn}
+
+    def save(self, *args, **kwargs):
+        self.direction = direction_of(self.declaration_type)
+        super().save(*args, **kwargs)
+
+    @property
+    def number(self) -> str:
+        """The registration number, e.g. ``TMA01 2026 C 10452`` ('' before registration)."""
+        if self.registration_number is None:
+            return ""
+        office, year = self.office.code, self.registration_year
+        return f"{office} {year} {self.registration_series} {self.registration_number}"
+
+    @property
+    def assessment_reference(self) -> str:
+        if self.assessment_number is None:
+            return ""
+        return f"{self.office.code} {self.registration_year} A {self.assessment_number}"
+
+    @property
+    def declarant_name(self) -> str:
+        return self.broker.name if self.broker_id else self.trader.name
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATES
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.pk}-{self.version}"'
+
+
+class DeclarationItem(models.Model):
+    """One item (goods line) of a declaration, with its valuation once assessed."""
+
+    declaration = models.ForeignKey(
+        Declaration, on_delete=models.CASCADE, related_name="items", verbose_name=_("declaration")
+    )
+    number = models.PositiveSmallIntegerField(_("item number"))
+    commodity_code = models.CharField(_("commodity code"), max_length=10, blank=True)
+    description = models.TextField(_("description of goods"), blank=True)
+    origin = models.ForeignKey(
+        Country,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("country of origin"),
+        to_field="code",
+    )
+    preference_requested = models.BooleanField(_("preference requested"), default=False)
+    procedure_code = models.ForeignKey(
+        ProcedureCode,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        verbose_name=_("procedure (CPC)"),
+        to_field="code",
+    )
+    additional_procedure_code = models.ForeignKey(
+        AdditionalProcedureCode,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        verbose_name=_("additional procedure code"),
+        to_field="code",
+    )
+    packages_number = models.PositiveIntegerField(_("number of packages"), null=True, blank=True)
+    package_kind = models.ForeignKey(
+        PackageKind,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        verbose_name=_("kind of packages"),
+        to_field="code",
+    )
+    marks = models.CharField(_("marks and numbers"), max_length=255, blank=True)
+    gross_mass = models.DecimalField(_("gross mass (kg)"), null=True, blank=True, **MASS)
+    net_mass = models.DecimalField(_("net mass (kg)"), null=True, blank=True, **MASS)
+    quantities = models.JSONField(_("supplementary quantities"), default=dict, blank=True)
+    invoice_price = models.DecimalField(_("item price"), null=True, blank=True, **MONEY)
+    valuation_method = models.CharField(
+        _("valuation method"),
+        max_length=1,
+        choices=ValuationMethod.choices,
+        default=ValuationMethod.TRANSACTION_VALUE,
+    )
+    valuation_justification = models.TextField(_("valuation justification"), blank=True)
+    customs_value = models.DecimalField(_("customs value"), null=True, blank=True, **MONEY)
+    valuation_steps = models.JSONField(_("valuation steps"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["declaration", "number"]
+        verbose_name = _("declaration item")
+        verbose_name_plural = _("declaration items")
+        constraints = [
+            models.UniqueConstraint(fields=["declaration", "number"], name="declaration_item_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="declaration_item_number_positive"),
+            models.CheckConstraint(
+                condition=Q(net_mass__isnull=True)
+                | Q(gross_mass__isnull=True)
+                | Q(net_mass__lte=F("gross_mass")),
+                name="declaration_item_net_within_gross",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.declaration} / {self.number}"
+
+
+def _document_upload_to(instance, filename):
+    return f"declarations/{instance.declaration_id}/{filename}"
+
+
+class DeclarationDocument(models.Model):
+    """A document attached to a declaration (box 44): type, reference, date, and the scanned file.
+
+    ``item_number`` empty: the document covers every item.
+    """
+
+    declaration = models.ForeignKey(
+        Declaration, on_delete=models.CASCADE, related_name="documents", verbose_name=_("declaration")
+    )
+    item_number = models.PositiveSmallIntegerField(_("item number"), null=True, blank=True)
+    document_type = models.ForeignKey(
+        DocumentType, on_delete=models.PROTECT, verbose_name=_("document type"), to_field="code"
+    )
+    reference = models.CharField(_("reference"), max_length=64)
+    issued_on = models.DateField(_("date"), null=True, blank=True)
+    file = models.FileField(_("file"), upload_to=_document_upload_to, blank=True)
+    content_type = models.CharField(_("content type"), max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["declaration", "item_number", "pk"]
+        verbose_name = _("attached document")
+        verbose_name_plural = _("attached documents")
+
+    def __str__(self):
+        return f"{self.document_type_id} {self.reference}"
+
+
+class TaxLine(models.Model):
+    """One line of the stored assessment: a tax on an item, or a fee on the declaration (no item).
+
+    Everything needed to check the figure by hand is kept: base, rate as written in the tariff, the
+    formula, the unrounded and the rounded amount, and the measure that applied.
+    """
+
+    declaration = models.ForeignKey(
+        Declaration, on_delete=models.CASCADE, related_name="tax_lines", verbose_name=_("declaration")
+    )
+    item_number = models.PositiveSmallIntegerField(_("item number"), null=True, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"))
+    measure_type = models.CharField(_("tax"), max_length=24)
+    label = models.CharField(_("label"), max_length=255)
+    base = models.DecimalField(_("base"), **MONEY)
+    expression = models.CharField(_("rate"), max_length=255)
+    formula = models.TextField(_("formula"))
+    unrounded = models.DecimalField(_("unrounded amount"), max_digits=28, decimal_places=10)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    measure_id = models.BigIntegerField(_("measure"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["declaration", "position"]
+        verbose_name = _("tax line")
+        verbose_name_plural = _("tax lines")
+        constraints = [
+            models.UniqueConstraint(fields=["declaration", "position"], name="tax_line_position_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.label}: {self.amount}"
+
+
+class StatusChange(models.Model):
+    """One move of the lifecycle, with its time: the history and the Time Release Study's source."""
+
+    declaration = models.ForeignKey(
+        Declaration, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("declaration")
+    )
+    action = models.CharField(_("action"), max_length=32)
+    from_status = models.CharField(_("from"), max_length=24, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=24, choices=Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    occurred_at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["declaration", "occurred_at", "pk"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        indexes = [models.Index(fields=["to_status", "occurred_at"], name="status_change_to_at_idx")]
+
+    def __str__(self):
+        return f"{self.declaration_id}: {self.from_status} → {self.to_status}"
+
+
+class OfficeDeclarationSettings(models.Model):
+    """Per-office settings of the declarations module (edited in admin)."""
+
+    office = models.OneToOneField(
+        CustomsOffice, on_delete=models.CASCADE, related_name="declaration_settings", verbose_name=_("office")
+    )
+    register_on_lodgement = models.BooleanField(
+        _("register automatically on lodgement"),
+        default=True,
+        help_text=_("Off: an officer registers each lodged declaration."),
+    )
+
+    class Meta:
+        verbose_name = _("office settings for declarations")
+        verbose_name_plural = _("office settings for declarations")
+
+    def __str__(self):
+        return str(self.office)
+
+
+class IdempotencyKey(models.Model):
+    """A POST's ``Idempotency-Key`` and the response it got, so a retry gets the same response.
+
+    The row is inserted first, in the request's transaction: a concurrent retry waits on the unique
+    index, then finds the row and replays the stored response instead of acting twice.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=128)
+    scope = models.CharField(max_length=128)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key", "scope"], name="idempotency_key_unique"),
+        ]
+
+    def __str__(self):
+        return self.key

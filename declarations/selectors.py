@@ -1,0 +1,157 @@
+"""Every read of the declarations module, scoped to the user (a trader sees its own declarations, a
+broker those it declares for traders that still authorise it, an officer those of the offices they
+are posted at, drafts excepted)."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models.functions import Extract
+
+from customs.choices import Role
+from declarations.choices import OFFICER_VISIBLE_STATES, Status
+from declarations.models import Declaration, StatusChange, TaxLine
+from declarations.services.permissions import OFFICER_ROLES, declarant_traders
+
+
+def declaration_list_for_user(user) -> QuerySet[Declaration]:
+    """The declarations ``user`` may see."""
+    declarations = Declaration.objects.select_related("office", "trader", "broker")
+    if user is None or not user.is_authenticated:
+        return declarations.none()
+    if user.is_superuser or user.has_role(Role.ADMINISTRATOR):
+        return declarations.filter(status__in=OFFICER_VISIBLE_STATES)
+    if user.trader_id:
+        return declarations.filter(trader_id=user.trader_id)
+    if user.broker_id:
+        return declarations.filter(broker_id=user.broker_id, trader_id__in=declarant_traders(user))
+    if any(user.has_role(role) for role in OFFICER_ROLES):
+        return declarations.filter(office__in=user.offices.all(), status__in=OFFICER_VISIBLE_STATES)
+    return declarations.none()
+
+
+def declaration_get_for_user(user, pk) -> Declaration:
+    """One declaration the user may see, or ``Declaration.DoesNotExist``."""
+    return declaration_list_for_user(user).get(pk=pk)
+
+
+@dataclass(frozen=True)
+class FinderQuery:
+    """The officer finder's filters; all optional."""
+
+    number: str = ""  # registration number (10452) or the full form (TMA01 2026 C 10452)
+    lrn: str = ""
+    trader: str = ""  # taxpayer ID or the start of the name
+    declarant: str = ""  # broker licence or the start of the name
+    office: str = ""
+    status: str = ""
+    lane: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+
+
+def declaration_find(user, query: FinderQuery) -> QuerySet[Declaration]:
+    """The finder: the user's declarations filtered by ``query``, newest first."""
+    declarations = declaration_list_for_user(user)
+    number = query.number.strip()
+    if number:
+        parts = number.split()
+        if len(parts) == 4 and parts[3].isdigit():
+            declarations = declarations.filter(
+                office__code=parts[0].upper(),
+                registration_year=int(parts[1]) if parts[1].isdigit() else 0,
+                registration_series=parts[2].upper(),
+                registration_number=int(parts[3]),
+            )
+        elif number.isdigit():
+            declarations = declarations.filter(registration_number=int(number))
+        else:
+            declarations = declarations.none()
+    if query.lrn.strip():
+        declarations = declarations.filter(lrn=query.lrn.strip())
+    if query.trader.strip():
+        text = query.trader.strip()
+        declarations = declarations.filter(Q(trader__taxpayer_id=text) | Q(trader__name__istartswith=text))
+    if query.declarant.strip():
+        text = query.declarant.strip()
+        declarations = declarations.filter(
+            Q(broker__licence_number=text)
+            | Q(broker__name__istartswith=text)
+            | Q(broker__isnull=True, trader__taxpayer_id=text)
+            | Q(broker__isnull=True, trader__name__istartswith=text)
+        )
+    if query.office:
+        declarations = declarations.filter(office__code=query.office)
+    if query.status:
+        declarations = declarations.filter(status=query.status)
+    if query.lane:
+        declarations = declarations.filter(lane=query.lane)
+    if query.date_from:
+        declarations = declarations.filter(created_at__date__gte=query.date_from)
+    if query.date_to:
+        declarations = declarations.filter(created_at__date__lte=query.date_to)
+    return declarations.order_by("-created_at", "-pk")
+
+
+def declaration_detail(declaration: Declaration) -> dict:
+    """Everything the declaration page shows, read in a fixed number of queries."""
+    items = list(
+        declaration.items.select_related("origin", "procedure_code", "package_kind").order_by("number")
+    )
+    lines = list(TaxLine.objects.filter(declaration=declaration).order_by("position"))
+    by_item: dict[int | None, list[TaxLine]] = {}
+    for line in lines:
+        by_item.setdefault(line.item_number, []).append(line)
+    totals: dict[str, dict] = {}
+    for line in lines:
+        total = totals.setdefault(line.measure_type, {"label": line.label, "amount": 0})
+        total["amount"] += line.amount
+    return {
+        "items": [(item, by_item.get(item.number, [])) for item in items],
+        "fees": by_item.get(None, []),
+        "tax_lines": lines,
+        "totals": totals,
+        "documents": list(
+            declaration.documents.select_related("document_type").order_by("item_number", "pk")
+        ),
+        "history": list(declaration.status_changes.select_related("actor").order_by("occurred_at", "pk")),
+    }
+
+
+def time_release_study(*, date_from: datetime.date, date_to: datetime.date, offices=None) -> list[dict]:
+    """The WCO Time Release Study measure: registration to release, by office and lane, in hours.
+
+    Over declarations released between ``date_from`` and ``date_to`` (inclusive).
+    """
+    released = Declaration.objects.filter(
+        status=Status.RELEASED,
+        released_at__date__gte=date_from,
+        released_at__date__lte=date_to,
+        registered_at__isnull=False,
+    )
+    if offices is not None:
+        released = released.filter(office__in=offices)
+    rows = (
+        released.annotate(
+            seconds=Extract(
+                ExpressionWrapper(F("released_at") - F("registered_at"), output_field=DurationField()),
+                "epoch",
+            )
+        )
+        .values("office__code", "lane")
+        .annotate(declarations=Count("pk"), average_seconds=Avg("seconds"))
+        .order_by("office__code", "lane")
+    )
+    return [
+        {
+            "office": row["office__code"],
+            "lane": row["lane"] or "",
+            "declarations": row["declarations"],
+            "average_hours": round(float(row["average_seconds"] or 0) / 3600, 2),
+        }
+        for row in rows
+    ]
+
+
+def status_change_list(declaration: Declaration) -> QuerySet[StatusChange]:
+    return declaration.status_changes.select_related("actor").order_by("occurred_at", "pk")

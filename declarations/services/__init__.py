@@ -1,0 +1,1 @@
+"""Every write of the declarations module (STYLE.md: services hold the logic)."""

@@ -1,0 +1,116 @@
+"""From a stored declaration to the tariff engine and back: the input, and the assessment kept.
+
+The engine (``tariff.engine.assess``) does the arithmetic; this module only translates. What is kept
+on the declaration: the date whose tariff and rates applied, every rate used, each item's customs
+value and valuation steps, and one ``TaxLine`` row per tax and fee with base, rate, formula,
+unrounded and rounded amount, and the measure. History is never recomputed: a re-assessment replaces
+the lines in one transaction and the audit event keeps the totals before and after.
+"""
+
+import datetime
+from decimal import Decimal
+
+from declarations.choices import FreightSplit, direction_of
+from declarations.models import Declaration, DeclarationItem, TaxLine
+from tariff.engine import Assessment, AssessmentInput, ItemInput
+from tariff.expressions import Unit
+from tariff.valuation import Cost, DeclaredCosts
+
+
+def _cost(declaration, name) -> Cost | None:
+    amount = getattr(declaration, f"{name}_amount")
+    if amount is None:
+        return None
+    return Cost(amount, getattr(declaration, f"{name}_currency_id"))
+
+
+def _documents_for(item_number: int, documents) -> frozenset[str]:
+    return frozenset(
+        document.document_type_id
+        for document in documents
+        if document.item_number is None or document.item_number == item_number
+    )
+
+
+def assessment_input(declaration: Declaration, items, documents, *, day: datetime.date) -> AssessmentInput:
+    """The engine's input for ``declaration`` on ``day``."""
+    item_inputs = []
+    for item in items:
+        quantities = {Unit(unit): Decimal(str(value)) for unit, value in (item.quantities or {}).items()}
+        item_inputs.append(
+            ItemInput(
+                commodity_code=item.commodity_code,
+                origin=item.origin_id or "",
+                invoice_price=item.invoice_price or Decimal(0),
+                gross_mass=item.gross_mass or Decimal(0),
+                net_mass=item.net_mass or Decimal(0),
+                preference_requested=item.preference_requested,
+                documents=_documents_for(item.number, documents),
+                quantities=quantities,
+                procedure_code=item.procedure_code_id or "",
+            )
+        )
+    first_cpc = next((item.procedure_code_id for item in items if item.procedure_code_id), "")
+    return AssessmentInput(
+        day=day,
+        direction=direction_of(declaration.declaration_type),
+        procedure_code=first_cpc or "",
+        incoterm=declaration.incoterm_id or "",
+        invoice_currency=declaration.invoice_currency_id or "",
+        items=item_inputs,
+        costs=DeclaredCosts(
+            freight=_cost(declaration, "freight"),
+            insurance=_cost(declaration, "insurance"),
+            other=_cost(declaration, "other_costs"),
+            beyond_border=_cost(declaration, "deductions"),
+        ),
+        freight_split="mass" if declaration.freight_split == FreightSplit.MASS else "price",
+    )
+
+
+def _steps_json(valuation) -> list[dict]:
+    return [
+        {"label": str(step.label), "amount": str(step.amount), "detail": step.detail}
+        for step in valuation.steps
+    ]
+
+
+def assessment_store(declaration: Declaration, items: list[DeclarationItem], assessment: Assessment) -> None:
+    """Write ``assessment`` onto the declaration (fields set, not saved) and its items and tax lines
+    (written). Inside the caller's transaction; a constant number of queries whatever the items."""
+    lines = []
+    position = 0
+    for item, assessed in zip(items, assessment.items, strict=True):
+        item.customs_value = assessed.customs_value
+        item.valuation_steps = _steps_json(assessed.valuation)
+        for tax in assessed.taxes:
+            position += 1
+            lines.append(_line(declaration, item.number, position, tax))
+    for fee in assessment.fees:
+        position += 1
+        lines.append(_line(declaration, None, position, fee))
+    TaxLine.objects.filter(declaration=declaration).delete()
+    TaxLine.objects.bulk_create(lines)
+    DeclarationItem.objects.bulk_update(items, ["customs_value", "valuation_steps"])
+    declaration.reference_date = assessment.day
+    declaration.exchange_rates = {currency: str(rate) for currency, rate in sorted(assessment.rates.items())}
+    declaration.customs_value = assessment.customs_value
+    declaration.total_taxes = assessment.total
+    declaration.assessment_warnings = assessment.warnings
+
+
+def _line(declaration, item_number, position, tax) -> TaxLine:
+    return TaxLine(
+        declaration=declaration,
+        item_number=item_number,
+        position=position,
+        measure_type=tax.measure_type,
+        label=str(tax.label)[:255],
+        base=tax.base,
+        expression=tax.expression[:255],
+        formula=tax.formula,
+        unrounded=tax.unrounded,
+        amount=tax.amount,
+        measure_id=tax.measure_id,
+        note=str(tax.note)[:255],
+    )

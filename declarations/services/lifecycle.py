@@ -1,0 +1,493 @@
+"""The lifecycle: every state change is one service here, and every one follows the same steps.
+
+1. ``transaction.atomic()``; re-read the row with ``select_for_update()`` (two officers acting at once:
+   the second waits, then finds the new state and is told);
+2. look the move up in ``declarations.choices.TRANSITIONS``: allowed from this state? by this side?
+   reason given where the law needs one? the version the caller saw still current?
+3. do the move's own work (validate, number, assess, apply changes);
+4. write the new state, one ``StatusChange`` row per move, and one audit event;
+5. schedule side effects with ``transaction.on_commit``.
+
+Numbers are taken last (``number_next`` holds its row lock until commit), so concurrent lodgements
+queue on the lock for as short a time as possible.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customs.queue import enqueue_on_commit
+from customs.services.audit import audit_record
+from customs.services.numbering import number_next
+from declarations.choices import (
+    ASSESSMENT_SERIES,
+    REGISTRATION_SERIES,
+    TRANSITIONS,
+    Side,
+    Status,
+)
+from declarations.models import Declaration, DeclarationItem, OfficeDeclarationSettings, StatusChange
+from declarations.services import drafts
+from declarations.services.assessment import assessment_store
+from declarations.services.errors import DeclarationInvalid, FieldError, StaleVersion, TransitionNotAllowed
+from declarations.services.permissions import ensure_declarant, ensure_officer
+from declarations.services.validation import lodgement_check, references_check
+
+# Celery tasks (by name) run after a declaration is assessed; later apps add theirs (risk scoring).
+ON_ASSESSED_TASKS: list[str] = []
+
+
+class _Move:
+    """The moves of one service call, written together at the end."""
+
+    def __init__(self, declaration: Declaration, actor, reason: str):
+        self.declaration, self.actor, self.reason = declaration, actor, reason
+        self.changes: list[StatusChange] = []
+        self.status_at_start = declaration.status
+        self.now = timezone.now()
+
+    def to(self, name: str, target: str) -> None:
+        declaration = self.declaration
+        self.changes.append(
+            StatusChange(
+                declaration=declaration,
+                action=name,
+                from_status=declaration.status,
+                to_status=target,
+                actor=self.actor if getattr(self.actor, "pk", None) else None,
+                reason=self.reason,
+                occurred_at=self.now,
+            )
+        )
+        declaration.status = target
+
+    def finish(self, action: str, *, extra: dict | None = None) -> Declaration:
+        declaration = self.declaration
+        declaration.version += 1
+        declaration.save()
+        StatusChange.objects.bulk_create(self.changes)
+        after = {"status": declaration.status, "version": declaration.version, **(extra or {})}
+        if self.reason:
+            after["reason"] = self.reason
+        audit_record(
+            action=f"declarations.declaration.{action}",
+            actor=self.actor,
+            obj=declaration,
+            office_code=declaration.office.code,
+            before={"status": self.status_at_start},
+            after=after,
+        )
+        return declaration
+
+
+def _begin(*, actor, declaration, name: str, reason: str = "", expected_version=None) -> _Move:
+    transition = TRANSITIONS[name]
+    locked = Declaration.objects.select_for_update().select_related("office").get(pk=declaration.pk)
+    if transition.side == Side.DECLARANT:
+        ensure_declarant(actor, locked)
+    elif transition.side == Side.OFFICER:
+        ensure_officer(actor, locked)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleVersion(locked.version)
+    if locked.status not in transition.sources:
+        raise TransitionNotAllowed(
+            _("%(action)s is not possible: the declaration is %(status)s.")
+            % {"action": transition.label, "status": locked.get_status_display().lower()}
+        )
+    reason = (reason or "").strip()
+    if transition.reason_required and not reason:
+        raise DeclarationInvalid(
+            [FieldError("reason", "required", _("Give the reason; it is kept in the history."))]
+        )
+    return _Move(locked, actor, reason)
+
+
+def _items(declaration) -> list[DeclarationItem]:
+    return list(DeclarationItem.objects.filter(declaration=declaration).order_by("number"))
+
+
+def _validated(declaration, *, actor, day):
+    items = _items(declaration)
+    documents = list(declaration.documents.all())
+    errors, assessment = lodgement_check(declaration, items, documents, actor=actor, day=day)
+    if errors:
+        raise DeclarationInvalid(errors)
+    return items, assessment
+
+
+def _register_and_assess(move: _Move, items, assessment) -> None:
+    """Registration then assessment: the C-number, the assessment stored, the A-number."""
+    declaration = move.declaration
+    move.to("register", Status.REGISTERED)
+    declaration.registered_at = move.now
+    assessment_store(declaration, items, assessment)
+    move.to("assess", Status.ASSESSED)
+    declaration.assessed_at = move.now
+    year = timezone.localdate(move.now).year
+    office_code = declaration.office.code
+    declaration.registration_year = year
+    declaration.registration_series = REGISTRATION_SERIES
+    declaration.registration_number = number_next(
+        office_code=office_code, year=year, series=REGISTRATION_SERIES
+    )
+    declaration.assessment_number = number_next(office_code=office_code, year=year, series=ASSESSMENT_SERIES)
+    for task_name in ON_ASSESSED_TASKS:
+        enqueue_on_commit(task_name, declaration.pk)
+
+
+def registers_on_lodgement(office) -> bool:
+    settings_row = OfficeDeclarationSettings.objects.filter(office=office).first()
+    return True if settings_row is None else settings_row.register_on_lodgement
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def declaration_lodge(*, actor, declaration: Declaration, expected_version: int | None = None) -> Declaration:
+    """Lodge a draft: validate everything, then register and assess at once where the office says so.
+
+    Raises ``DeclarationInvalid`` with every problem; then nothing is written.
+    """
+    with transaction.atomic():
+        move = _begin(actor=actor, declaration=declaration, name="lodge", expected_version=expected_version)
+        locked = move.declaration
+        items, assessment = _validated(locked, actor=actor, day=_today())
+        move.to("lodge", Status.LODGED)
+        locked.lodged_at = move.now
+        if registers_on_lodgement(locked.office):
+            _register_and_assess(move, items, assessment)
+        return move.finish("lodged", extra=_numbers(locked))
+
+
+def _numbers(declaration) -> dict:
+    return {
+        "number": declaration.number,
+        "assessment": declaration.assessment_reference,
+        "total_taxes": declaration.total_taxes,
+    }
+
+
+def declaration_register(
+    *, actor, declaration: Declaration, expected_version: int | None = None
+) -> Declaration:
+    """An officer registers a lodged declaration: validated again, numbered, assessed on today's rates."""
+    with transaction.atomic():
+        move = _begin(
+            actor=actor, declaration=declaration, name="register", expected_version=expected_version
+        )
+        items, assessment = _validated(move.declaration, actor=None, day=_today())
+        _register_and_assess(move, items, assessment)
+        return move.finish("registered", extra=_numbers(move.declaration))
+
+
+def declaration_reject(*, actor, declaration, reason: str, expected_version=None) -> Declaration:
+    """An officer refuses to register a lodged declaration."""
+    with transaction.atomic():
+        move = _begin(
+            actor=actor,
+            declaration=declaration,
+            name="reject",
+            reason=reason,
+            expected_version=expected_version,
+        )
+        move.to("reject", Status.REJECTED)
+        move.declaration.closed_at = move.now
+        return move.finish("rejected")
+
+
+def declaration_query(*, actor, declaration, reason: str, expected_version=None) -> Declaration:
+    """An officer asks the declarant for documents or an explanation (``reason`` is the question)."""
+    with transaction.atomic():
+        move = _begin(
+            actor=actor,
+            declaration=declaration,
+            name="query",
+            reason=reason,
+            expected_version=expected_version,
+        )
+        move.declaration.status_before = move.declaration.status
+        move.to("query", Status.QUERIED)
+        return move.finish("queried")
+
+
+def _back(move: _Move, name: str) -> None:
+    declaration = move.declaration
+    target = declaration.status_before or Status.ASSESSED
+    move.to(name, target)
+    declaration.status_before = ""
+
+
+def declaration_respond(*, actor, declaration, reason: str, expected_version=None) -> Declaration:
+    """The declarant answers a query (``reason`` is the answer); the declaration returns to its state."""
+    with transaction.atomic():
+        move = _begin(
+            actor=actor,
+            declaration=declaration,
+            name="respond",
+            reason=reason,
+            expected_version=expected_version,
+        )
+        _back(move, "respond")
+        return move.finish("query_answered")
+
+
+def declaration_request_amendment(*, actor, declaration, changes: dict, reason: str, expected_version=None):
+    """The declarant asks to change an assessed declaration; an officer accepts (re-assessment) or refuses.
+
+    ``changes`` has the shape of draft data (general fields; ``items`` replaces the item list).
+    """
+    errors = references_check(changes, changes.get("items") or [])
+    if not changes:
+        errors.append(FieldError("changes", "required", _("Say what should change.")))
+    if errors:
+        raise DeclarationInvalid(errors)
+    with transaction.atomic():
+        move = _begin(
+            actor=actor,
+            declaration=declaration,
+            name="request_amendment",
+            reason=reason,
+            expected_version=expected_version,
+        )
+        move.declaration.pending_changes = _json_changes(changes)
+        move.declaration.status_before = move.declaration.status
+        move.to("request_amendment", Status.AMENDMENT_REQUESTED)
+        return move.finish("amendment_requested", extra={"changes": move.declaration.pending_changes})
+
+
+def _json_changes(changes: dict) -> dict:
+    """``changes`` with decimals and dates as strings, to keep in a JSON field."""
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    return json.loads(json.dumps(changes, cls=DjangoJSONEncoder))
+
+
+def _decimal_changes(changes: dict) -> dict:
+    from decimal import Decimal
+
+    numeric = set(drafts.GENERAL_NUMBER_FIELDS) | {
+        "packages_number",
+        "gross_mass",
+        "net_mass",
+        "invoice_price",
+    }
+
+    def convert(mapping):
+        out = {}
+        for key, value in mapping.items():
+            if key in numeric and value not in (None, ""):
+                out[key] = int(value) if key in {"total_packages", "packages_number"} else Decimal(str(value))
+            else:
+                out[key] = value
+        return out
+
+    result = convert({key: value for key, value in changes.items() if key not in {"items", "item_changes"}})
+    if "items" in changes:
+        result["items"] = [convert(row) for row in changes["items"]]
+    if "item_changes" in changes:
+        result["item_changes"] = {
+            str(number): convert(row) for number, row in changes["item_changes"].items()
+        }
+    return result
+
+
+def _apply_and_reassess(move: _Move, changes: dict) -> dict:
+    """Apply ``changes`` to the locked declaration, validate, re-assess; the totals before and after."""
+    declaration = move.declaration
+    changes = _decimal_changes(changes)
+    before = {"customs_value": declaration.customs_value, "total_taxes": declaration.total_taxes}
+    drafts._apply_general(declaration, changes)
+    if "items" in changes:
+        DeclarationItem.objects.filter(declaration=declaration).delete()
+        DeclarationItem.objects.bulk_create(drafts._build_items(declaration, changes["items"]))
+    if changes.get("item_changes"):
+        items = {item.number: item for item in _items(declaration)}
+        for number, row in changes["item_changes"].items():
+            item = items.get(int(number))
+            if item is None:
+                raise DeclarationInvalid(
+                    [
+                        FieldError(
+                            f"items[{int(number) - 1}]",
+                            "not_found",
+                            _("There is no item %(n)s.") % {"n": number},
+                        )
+                    ]
+                )
+            for name in drafts.ITEM_PLAIN_FIELDS:
+                if name in row:
+                    setattr(item, name, row[name])
+            for name in ("origin", "procedure_code", "additional_procedure_code", "package_kind"):
+                if name in row:
+                    setattr(item, f"{name}_id", row[name] or None)
+            if "quantities" in row:
+                item.quantities = {str(unit): str(value) for unit, value in (row["quantities"] or {}).items()}
+            item.save()
+    day = declaration.reference_date or _today()
+    items, assessment = _validated(declaration, actor=None, day=day)
+    assessment_store(declaration, items, assessment)
+    declaration.assessed_at = move.now
+    return {
+        "before": before,
+        "after": {"customs_value": declaration.customs_value, "total_taxes": declaration.total_taxes},
+    }
+
+
+def declaration_accept_amendment(
+    *, actor, declaration, reason: str = "", expected_version=None
+) -> Declaration:
+    """An officer accepts the requested amendment: it is applied and the declaration re-assessed on the
+    rates and tariff of its registration date."""
+    with transaction.atomic():
+        move = _begin(
+            actor=actor,
+            declaration=declaration,
+            name="accept_amendment",
+            reason=reason,
+            expected_version=expected_version,
+        )
+        totals = _apply_and_reassess(move, move.declaration.pending_changes or {})
+        move.declaration.pending_changes = None
+        move.declaration.status_before = ""
+        move.to("accept_amendment", Status.ASSESSED)
+        return move.finish("amendment_accepted", extra=totals)
+
+
+def declaration_refuse_amendment(*, actor, declaration, reason: str, expected_version=None) -> Declaration:
+    with transaction.atomic():
+        move = _begin(
+            actor=actor,
+            declaration=declaration,
+            name="refuse_amendment",
+            reason=reason,
+            expected_version=expected_version,
+        )
+        move.declaration.pending_changes = None
+        _back(move, "refuse_amendment")
+        return move.finish("amendment_refused")
+
+
+def declaration_reassess(
+    *, actor, declaration, changes: dict, reason: str, expected_version=None
+) -> Declaration:
+    """An officer corrects the declaration after a check (tariff line, value, quantity, origin) and
+    re-assesses it. ``changes``: general fields, and ``item_changes`` {item number: {field: value}}."""
+    with transaction.atomic():
+        move = _begin(
+            actor=actor,
+            declaration=declaration,
+            name="reassess",
+            reason=reason,
+            expected_version=expected_version,
+        )
+        totals = _apply_and_reassess(move, changes)
+        move.to("reassess", Status.ASSESSED)
+        return move.finish("reassessed", extra={**totals, "changes": _json_changes(changes)})
+
+
+def declaration_mark_paid(
+    *, actor, declaration, receipt_reference: str = "", expected_version=None
+) -> Declaration:
+    """The amount due is paid (called by the payments module with its receipt reference)."""
+    with transaction.atomic():
+        move = _begin(
+            actor=actor, declaration=declaration, name="mark_paid", expected_version=expected_version
+        )
+        move.to("mark_paid", Status.PAID)
+        move.declaration.paid_at = move.now
+        return move.finish("paid", extra={"receipt": receipt_reference})
+
+
+def declaration_release(*, actor, declaration, expected_version=None) -> Declaration:
+    """An officer releases the goods once the amount due is paid."""
+    with transaction.atomic():
+        move = _begin(actor=actor, declaration=declaration, name="release", expected_version=expected_version)
+        move.to("release", Status.RELEASED)
+        move.declaration.released_at = move.now
+        return move.finish("released")
+
+
+def declaration_withdraw(*, actor, declaration, reason: str = "", expected_version=None) -> Declaration:
+    """The declarant withdraws a draft or a lodged, not yet registered, declaration."""
+    with transaction.atomic():
+        move = _begin(
+            actor=actor,
+            declaration=declaration,
+            name="withdraw",
+            reason=reason,
+            expected_version=expected_version,
+        )
+        move.to("withdraw", Status.CANCELLED)
+        move.declaration.closed_at = move.now
+        return move.finish("withdrawn")
+
+
+def declaration_request_cancellation(
+    *, actor, declaration, reason: str, expected_version=None
+) -> Declaration:
+    with transaction.atomic():
+        move = _begin(
+            actor=actor,
+            declaration=declaration,
+            name="request_cancellation",
+            reason=reason,
+            expected_version=expected_version,
+        )
+        move.declaration.status_before = move.declaration.status
+        move.to("request_cancellation", Status.CANCELLATION_REQUESTED)
+        return move.finish("cancellation_requested")
+
+
+def declaration_refuse_cancellation(*, actor, declaration, reason: str, expected_version=None) -> Declaration:
+    with transaction.atomic():
+        move = _begin(
+            actor=actor,
+            declaration=declaration,
+            name="refuse_cancellation",
+            reason=reason,
+            expected_version=expected_version,
+        )
+        _back(move, "refuse_cancellation")
+        return move.finish("cancellation_refused")
+
+
+def declaration_cancel(*, actor, declaration, reason: str, expected_version=None) -> Declaration:
+    """An officer cancels a registered declaration before release (on request, or of office)."""
+    with transaction.atomic():
+        move = _begin(
+            actor=actor,
+            declaration=declaration,
+            name="cancel",
+            reason=reason,
+            expected_version=expected_version,
+        )
+        move.declaration.status_before = ""
+        move.declaration.pending_changes = None
+        move.to("cancel", Status.CANCELLED)
+        move.declaration.closed_at = move.now
+        return move.finish("cancelled")
+
+
+# Service per transition name, for views and the API that dispatch on the action's name.
+COMMANDS = {
+    "lodge": declaration_lodge,
+    "register": declaration_register,
+    "reject": declaration_reject,
+    "query": declaration_query,
+    "respond": declaration_respond,
+    "request_amendment": declaration_request_amendment,
+    "accept_amendment": declaration_accept_amendment,
+    "refuse_amendment": declaration_refuse_amendment,
+    "reassess": declaration_reassess,
+    "mark_paid": declaration_mark_paid,
+    "release": declaration_release,
+    "withdraw": declaration_withdraw,
+    "request_cancellation": declaration_request_cancellation,
+    "refuse_cancellation": declaration_refuse_cancellation,
+    "cancel": declaration_cancel,
+}
