@@ -24,7 +24,7 @@ def _fresh_reference_cache():
 
 
 @pytest.fixture
-def world(small_tariff, db):
+def world(small_tariff, db):  # noqa: F811 (the imported fixture)
     """Offices TMA01 (registers on lodgement) and TMT01; trader A (with broker authorisation), trader B;
     users: trader_a, trader_b, broker (authorised by A), broker_other (no authorisation), officer
     (TMA01), officer_other (TMT01), supervisor (TMA01)."""
