@@ -25,6 +25,7 @@ urlpatterns = [
     path("portal/", include("portal.urls")),
     path("api/v1/customs/", include("customs.api.urls")),
     path("api/v1/tariff/", include("tariff.api.urls")),
+    path("api/v1/", include("declarations.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -34,6 +34,8 @@ from declarations.choices import (
 
 MONEY = {"max_digits": 18, "decimal_places": 4}
 MASS = {"max_digits": 18, "decimal_places": 6}
+# Amounts in national currency, already rounded to its minor unit by the engine.
+NATIONAL = {"max_digits": 18, "decimal_places": 2}
 
 
 def _cost(label):
@@ -180,8 +182,8 @@ class Declaration(models.Model):
     assessment_number = models.PositiveIntegerField(_("assessment number"), null=True, blank=True)
     reference_date = models.DateField(_("date of the rates and tariff"), null=True, blank=True)
     exchange_rates = models.JSONField(_("exchange rates used"), default=dict, blank=True)
-    customs_value = models.DecimalField(_("customs value"), null=True, blank=True, **MONEY)
-    total_taxes = models.DecimalField(_("total duties and taxes"), null=True, blank=True, **MONEY)
+    customs_value = models.DecimalField(_("customs value"), null=True, blank=True, **NATIONAL)
+    total_taxes = models.DecimalField(_("total duties and taxes"), null=True, blank=True, **NATIONAL)
     assessment_warnings = models.JSONField(_("assessment warnings"), default=list, blank=True)
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -320,7 +322,7 @@ class DeclarationItem(models.Model):
         default=ValuationMethod.TRANSACTION_VALUE,
     )
     valuation_justification = models.TextField(_("valuation justification"), blank=True)
-    customs_value = models.DecimalField(_("customs value"), null=True, blank=True, **MONEY)
+    customs_value = models.DecimalField(_("customs value"), null=True, blank=True, **NATIONAL)
     valuation_steps = models.JSONField(_("valuation steps"), default=list, blank=True)
 
     class Meta:
@@ -391,11 +393,11 @@ class TaxLine(models.Model):
     position = models.PositiveSmallIntegerField(_("position"))
     measure_type = models.CharField(_("tax"), max_length=24)
     label = models.CharField(_("label"), max_length=255)
-    base = models.DecimalField(_("base"), **MONEY)
+    base = models.DecimalField(_("base"), **NATIONAL)
     expression = models.CharField(_("rate"), max_length=255)
     formula = models.TextField(_("formula"))
     unrounded = models.DecimalField(_("unrounded amount"), max_digits=28, decimal_places=10)
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = models.DecimalField(_("amount"), **NATIONAL)
     measure_id = models.BigIntegerField(_("measure"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
 

@@ -155,3 +155,20 @@ def time_release_study(*, date_from: datetime.date, date_to: datetime.date, offi
 
 def status_change_list(declaration: Declaration) -> QuerySet[StatusChange]:
     return declaration.status_changes.select_related("actor").order_by("occurred_at", "pk")
+
+
+def declaration_actions_for(user, declaration: Declaration) -> list:
+    """The moves of TRANSITIONS that ``user`` may make on ``declaration`` now (for buttons and the API)."""
+    from declarations.choices import TRANSITIONS, Side
+    from declarations.services.permissions import is_declarant_side, is_officer_of
+
+    sides = set()
+    if is_declarant_side(user, declaration):
+        sides.add(Side.DECLARANT)
+    if is_officer_of(user, declaration):
+        sides.add(Side.OFFICER)
+    return [
+        transition
+        for transition in TRANSITIONS.values()
+        if transition.side in sides and declaration.status in transition.sources
+    ]

@@ -491,3 +491,10 @@ COMMANDS = {
     "refuse_cancellation": declaration_refuse_cancellation,
     "cancel": declaration_cancel,
 }
+
+
+def declaration_preview(*, actor, declaration: Declaration):
+    """What lodging today would give, without writing anything: ``(errors, assessment)``."""
+    items = _items(declaration)
+    documents = list(declaration.documents.all())
+    return lodgement_check(declaration, items, documents, actor=actor, day=_today())

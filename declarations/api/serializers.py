@@ -1,0 +1,339 @@
+"""Serializers of the declarations API. Money, masses and rates travel as decimal strings; codes as
+strings. Input serializers check formats only; the services check the rest."""
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from declarations.choices import DeclarationType, FreightSplit, ValuationMethod
+from declarations.models import Declaration, DeclarationDocument, DeclarationItem, StatusChange, TaxLine
+from tariff.engine import ABSURD_AMOUNT
+from tariff.expressions import Unit
+
+MONEY = {"max_digits": 18, "decimal_places": 4, "min_value": Decimal(0), "max_value": ABSURD_AMOUNT}
+MASS = {"max_digits": 18, "decimal_places": 6, "min_value": Decimal(0), "max_value": ABSURD_AMOUNT}
+
+
+def _code(max_length=16, **extra):
+    return serializers.CharField(max_length=max_length, required=False, allow_blank=True, **extra)
+
+
+def _money(**extra):
+    return serializers.DecimalField(**MONEY, required=False, allow_null=True, **extra)
+
+
+class DeclarationItemSerializer(serializers.Serializer):
+    """One item, as written and as read back (with its customs value once assessed)."""
+
+    number = serializers.IntegerField(read_only=True)
+    commodity_code = serializers.RegexField(
+        r"^[0-9]{0,10}$",
+        required=False,
+        allow_blank=True,
+        error_messages={"invalid": _("Enter the 10-digit national commodity code.")},
+    )
+    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    origin = _code(2)
+    preference_requested = serializers.BooleanField(required=False, default=False)
+    procedure_code = _code(4)
+    additional_procedure_code = _code(16)
+    packages_number = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10**9)
+    package_kind = _code(16)
+    marks = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    gross_mass = serializers.DecimalField(**MASS, required=False, allow_null=True, help_text=_("kg"))
+    net_mass = serializers.DecimalField(**MASS, required=False, allow_null=True, help_text=_("kg"))
+    quantities = serializers.DictField(
+        child=serializers.DecimalField(**MASS),
+        required=False,
+        default=dict,
+        help_text=_("Supplementary quantities by unit: l, lpa, item, pair, head, m, m2, m3, kwh"),
+    )
+    invoice_price = _money()
+    valuation_method = serializers.ChoiceField(
+        choices=ValuationMethod.choices, required=False, default=ValuationMethod.TRANSACTION_VALUE
+    )
+    valuation_justification = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    customs_value = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+
+    def validate_quantities(self, value):
+        known = {unit.value for unit in Unit}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise serializers.ValidationError(
+                _("Unknown unit(s): %(units)s. Use: %(known)s.")
+                % {"units": ", ".join(unknown), "known": ", ".join(sorted(known))}
+            )
+        return value
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        for name in ("origin", "package_kind"):
+            if values.get(name):
+                values[name] = values[name].upper()
+        return values
+
+    def to_representation(self, item: DeclarationItem):
+        return {
+            "number": item.number,
+            "commodity_code": item.commodity_code,
+            "description": item.description,
+            "origin": item.origin_id or "",
+            "preference_requested": item.preference_requested,
+            "procedure_code": item.procedure_code_id or "",
+            "additional_procedure_code": item.additional_procedure_code_id or "",
+            "packages_number": item.packages_number,
+            "package_kind": item.package_kind_id or "",
+            "marks": item.marks,
+            "gross_mass": _decimal(item.gross_mass),
+            "net_mass": _decimal(item.net_mass),
+            "quantities": dict(item.quantities or {}),
+            "invoice_price": _decimal(item.invoice_price),
+            "valuation_method": item.valuation_method,
+            "valuation_justification": item.valuation_justification,
+            "customs_value": _decimal(item.customs_value),
+        }
+
+
+def _decimal(value):
+    return None if value is None else str(value)
+
+
+GENERAL_CODES = [
+    "counterparty_country",
+    "dispatch_country",
+    "destination_country",
+    "incoterm",
+    "transport_mode",
+    "transport_nationality",
+    "invoice_currency",
+    "freight_currency",
+    "insurance_currency",
+    "other_costs_currency",
+    "deductions_currency",
+]
+
+
+class DeclarationTaxLineSerializer(serializers.ModelSerializer):
+    base = serializers.DecimalField(max_digits=18, decimal_places=2)
+    unrounded = serializers.DecimalField(max_digits=28, decimal_places=10)
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        model = TaxLine
+        fields = [
+            "item_number",
+            "measure_type",
+            "label",
+            "base",
+            "expression",
+            "formula",
+            "unrounded",
+            "amount",
+            "note",
+        ]
+
+
+class DeclarationDocumentSerializer(serializers.ModelSerializer):
+    document_type = serializers.CharField(source="document_type_id")
+    has_file = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DeclarationDocument
+        fields = ["id", "item_number", "document_type", "reference", "issued_on", "has_file", "uploaded_at"]
+
+    def get_has_file(self, document) -> bool:
+        return bool(document.file)
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    document_type = serializers.CharField(max_length=16)
+    reference = serializers.CharField(max_length=64)
+    issued_on = serializers.DateField(required=False, allow_null=True)
+    item_number = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    file = serializers.FileField(required=False, allow_null=True)
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default="")
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+
+    class Meta:
+        model = StatusChange
+        fields = ["action", "from_status", "to_status", "actor", "reason", "occurred_at"]
+
+
+class DeclarationSerializer(serializers.Serializer):
+    """A declaration: the general segment and items (writable while a draft), and its state, numbers,
+    assessment, documents and history (read only)."""
+
+    id = serializers.IntegerField(read_only=True)
+    declaration_type = serializers.ChoiceField(choices=DeclarationType.choices)
+    office = serializers.CharField(max_length=8, help_text=_("Customs office code, e.g. TMA01"))
+    trader = serializers.CharField(
+        max_length=32, help_text=_("Taxpayer ID of the importer (IM) or exporter (EX) declared for")
+    )
+    lrn = serializers.CharField(max_length=35, help_text=_("Your own reference, unique per declarant"))
+    counterparty_name = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    counterparty_address = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    counterparty_country = _code(2)
+    dispatch_country = _code(2)
+    destination_country = _code(2)
+    incoterm = _code(3)
+    delivery_place = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    transport_mode = _code(2)
+    transport_identity = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    transport_nationality = _code(2)
+    goods_location = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    invoice_amount = _money()
+    invoice_currency = _code(3)
+    freight_amount = _money()
+    freight_currency = _code(3)
+    insurance_amount = _money()
+    insurance_currency = _code(3)
+    other_costs_amount = _money()
+    other_costs_currency = _code(3)
+    deductions_amount = _money(help_text=_("Costs beyond the border included in the price (DAP, DDP)"))
+    deductions_currency = _code(3)
+    freight_split = serializers.ChoiceField(
+        choices=FreightSplit.choices, required=False, default=FreightSplit.PRICE
+    )
+    total_packages = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10**9)
+    items = DeclarationItemSerializer(many=True, required=False, max_length=999)
+
+    status = serializers.CharField(read_only=True)
+    lane = serializers.CharField(read_only=True)
+    version = serializers.IntegerField(read_only=True)
+    number = serializers.CharField(read_only=True)
+    assessment_reference = serializers.CharField(read_only=True)
+    declarant = serializers.CharField(read_only=True)
+    reference_date = serializers.DateField(read_only=True)
+    exchange_rates = serializers.DictField(child=serializers.CharField(), read_only=True)
+    customs_value = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    total_taxes = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    tax_lines = DeclarationTaxLineSerializer(many=True, read_only=True)
+    documents = DeclarationDocumentSerializer(many=True, read_only=True)
+    history = StatusChangeSerializer(many=True, read_only=True)
+    allowed_actions = serializers.ListField(child=serializers.CharField(), read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    registered_at = serializers.DateTimeField(read_only=True)
+    released_at = serializers.DateTimeField(read_only=True)
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        for name in GENERAL_CODES:
+            if values.get(name):
+                values[name] = values[name].upper()
+        if "office" in values:
+            values["office"] = values["office"].upper()
+        return values
+
+    def to_representation(self, declaration: Declaration):
+        detail = self.context.get("detail", True)
+        data = {
+            "id": declaration.pk,
+            "declaration_type": declaration.declaration_type,
+            "office": declaration.office.code,
+            "trader": declaration.trader.taxpayer_id,
+            "lrn": declaration.lrn,
+            "status": declaration.status,
+            "lane": declaration.lane,
+            "version": declaration.version,
+            "number": declaration.number,
+            "assessment_reference": declaration.assessment_reference,
+            "declarant": declaration.declarant_name,
+            "customs_value": _decimal(declaration.customs_value),
+            "total_taxes": _decimal(declaration.total_taxes),
+            "created_at": serializers.DateTimeField().to_representation(declaration.created_at),
+            "registered_at": _datetime(declaration.registered_at),
+            "released_at": _datetime(declaration.released_at),
+        }
+        if not detail:
+            return data
+        for name in (
+            "counterparty_name",
+            "counterparty_address",
+            "delivery_place",
+            "transport_identity",
+            "goods_location",
+            "freight_split",
+        ):
+            data[name] = getattr(declaration, name)
+        for name in GENERAL_CODES:
+            data[name] = getattr(declaration, f"{name}_id") or ""
+        for name in (
+            "invoice_amount",
+            "freight_amount",
+            "insurance_amount",
+            "other_costs_amount",
+            "deductions_amount",
+        ):
+            data[name] = _decimal(getattr(declaration, name))
+        data["total_packages"] = declaration.total_packages
+        data["reference_date"] = (
+            declaration.reference_date.isoformat() if declaration.reference_date else None
+        )
+        data["exchange_rates"] = declaration.exchange_rates
+        data["items"] = [
+            DeclarationItemSerializer(item).data for item in declaration.items.all().order_by("number")
+        ]
+        data["tax_lines"] = DeclarationTaxLineSerializer(
+            declaration.tax_lines.order_by("position"), many=True
+        ).data
+        data["documents"] = DeclarationDocumentSerializer(
+            declaration.documents.order_by("pk"), many=True
+        ).data
+        data["history"] = StatusChangeSerializer(
+            declaration.status_changes.select_related("actor").order_by("occurred_at", "pk"), many=True
+        ).data
+        data["allowed_actions"] = self.context.get("allowed_actions", [])
+        return data
+
+
+def _datetime(value):
+    return None if value is None else serializers.DateTimeField().to_representation(value)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=4000, help_text=_("The reason, question or answer; kept in the history")
+    )
+
+
+class OptionalReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+@extend_schema_field(DeclarationSerializer)
+class ChangesField(serializers.JSONField):
+    """Fields of a declaration to change, checked by ``DeclarationSerializer`` as a partial update."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(_("Give the fields to change as an object."))
+        changes = DeclarationSerializer(data=data, partial=True)
+        changes.is_valid(raise_exception=True)
+        return {key: value for key, value in changes.validated_data.items() if key in data}
+
+
+class AmendmentSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000)
+    changes = ChangesField(help_text=_("The fields to change; items replace the item list"))
+
+
+class ReassessmentSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000)
+    item_changes = serializers.DictField(
+        child=DeclarationItemSerializer(partial=True),
+        help_text=_("Per item number, the fields the officer corrects"),
+    )
+
+
+class PreviewSerializer(serializers.Serializer):
+    errors = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+    customs_value = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    total = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    totals = serializers.DictField(child=serializers.DecimalField(max_digits=18, decimal_places=2))
+    warnings = serializers.ListField(child=serializers.CharField())

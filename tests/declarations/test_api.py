@@ -1,0 +1,92 @@
+"""The declarations API: drafts, lodgement with Idempotency-Key, ETag / If-Match, the error envelope."""
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from declarations.models import Declaration
+from tests.declarations.conftest import declaration_data
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/declarations/"
+
+
+def _json(data):
+    return json.loads(json.dumps(data, default=str))
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def test_create_then_lodge_gives_numbers_and_the_assessment_as_decimal_strings(api, world):
+    api.force_authenticate(world["users"]["trader_a"])
+
+    created = api.post(URL, _json(declaration_data()), format="json")
+    lodged = api.post(f"{URL}{created.json()['id']}/lodge/", HTTP_IF_MATCH=created["ETag"])
+
+    body = lodged.json()
+    assert created.status_code == 201
+    assert created.json()["status"] == "stored"
+    assert lodged.status_code == 200
+    assert body["status"] == "assessed"
+    assert body["total_taxes"] == "11558.75"
+    assert [line["amount"] for line in body["tax_lines"]] == ["3500.00", "1925.00", "6063.75", "70.00"]
+    assert body["items"][0]["gross_mass"] == "1200.000000"
+    assert lodged["ETag"] == f'"{body["id"]}-{body["version"]}"'
+
+
+def test_a_retried_lodgement_with_the_same_idempotency_key_creates_one_declaration(api, world):
+    api.force_authenticate(world["users"]["trader_a"])
+    data = _json(declaration_data())
+
+    first = api.post(URL, data, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    second = api.post(URL, data, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second["Idempotent-Replay"] == "true"
+    assert Declaration.objects.count() == 1
+
+
+def test_a_stale_if_match_is_refused_with_412_and_changes_nothing(api, world):
+    api.force_authenticate(world["users"]["trader_a"])
+    created = api.post(URL, _json(declaration_data()), format="json")
+    url = f"{URL}{created.json()['id']}/"
+    api.patch(url, {"delivery_place": "Mary"}, format="json", HTTP_IF_MATCH=created["ETag"])
+
+    stale = api.patch(url, {"delivery_place": "Dashoguz"}, format="json", HTTP_IF_MATCH=created["ETag"])
+
+    assert stale.status_code == 412
+    assert stale.json()["error"]["code"] == "stale_version"
+    assert Declaration.objects.get().delivery_place == "Mary"
+
+
+def test_lodgement_errors_come_field_by_field_in_the_envelope(api, world):
+    api.force_authenticate(world["users"]["trader_a"])
+    created = api.post(URL, _json(declaration_data(counterparty_name="", total_packages=3)), format="json")
+
+    refused = api.post(f"{URL}{created.json()['id']}/lodge/")
+
+    error = refused.json()["error"]
+    assert refused.status_code == 400
+    assert error["code"] == "validation_error"
+    assert error["fields"]["counterparty_name"] == [
+        {"code": "required", "message": "This field is required."}
+    ]
+    assert error["fields"]["total_packages"][0]["code"] == "totals_inconsistent"
+    assert Declaration.objects.get().status == "stored"
+
+
+def test_a_disallowed_move_is_a_409(api, world):
+    api.force_authenticate(world["users"]["trader_a"])
+    created = api.post(URL, _json(declaration_data()), format="json")
+    declaration_id = created.json()["id"]
+    api.post(f"{URL}{declaration_id}/lodge/")
+
+    again = api.post(f"{URL}{declaration_id}/lodge/")
+
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "transition_not_allowed"
