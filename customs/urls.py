@@ -22,6 +22,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
+    path("office/declarations/", include("declarations.urls")),
+    path("documents/declarations/", include("declarations.print_urls")),
     path("portal/", include("portal.urls")),
     path("api/v1/customs/", include("customs.api.urls")),
     path("api/v1/tariff/", include("tariff.api.urls")),

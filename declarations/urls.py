@@ -1,0 +1,4 @@
+"""Officer screens of the declarations module (finder, declaration view, actions)."""
+
+app_name = "declarations"
+urlpatterns: list = []
