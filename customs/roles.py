@@ -44,7 +44,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _all(["group"], "auth")
     + _view(["auditevent"])
     + _all(["totpdevice"], "otp_totp")
-    + _all(TARIFF_MODELS + ["tariffimport"], "tariff"),
+    + _all(TARIFF_MODELS + ["tariffimport"], "tariff")
+    + _all(["officedeclarationsettings"], "declarations")
+    + _view(["declaration"], "declarations"),
 }
 
 # Roles whose users may open Django admin (is_staff).

@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from customs.demo import demo_load, demo_logins_text
+from declarations.demo import declarations_demo_load
 from tariff.demo import tariff_demo_load
 
 
@@ -18,5 +19,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         tariff_demo_load()
         self.stdout.write(f"Demo tariff loaded ({time.monotonic() - started:.1f} s).")
+        created = declarations_demo_load()
+        self.stdout.write(f"Demo declarations: {created} created.")
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(demo_logins_text())

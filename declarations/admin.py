@@ -1,0 +1,67 @@
+"""Django admin of declarations: the per-office settings are edited here; declarations themselves are
+read-only (every change goes through the lifecycle services, with its history and audit event)."""
+
+from django.contrib import admin
+
+from declarations.models import Declaration, DeclarationItem, OfficeDeclarationSettings, StatusChange, TaxLine
+
+
+@admin.register(OfficeDeclarationSettings)
+class OfficeDeclarationSettingsAdmin(admin.ModelAdmin):
+    list_display = ("office", "register_on_lodgement")
+    list_editable = ("register_on_lodgement",)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ItemInline(ReadOnlyInline):
+    model = DeclarationItem
+    fields = (
+        "number",
+        "commodity_code",
+        "description",
+        "origin",
+        "procedure_code",
+        "net_mass",
+        "customs_value",
+    )
+
+
+class TaxLineInline(ReadOnlyInline):
+    model = TaxLine
+    fields = ("item_number", "label", "base", "expression", "amount")
+
+
+class StatusChangeInline(ReadOnlyInline):
+    model = StatusChange
+    fields = ("occurred_at", "action", "from_status", "to_status", "actor", "reason")
+
+
+@admin.register(Declaration)
+class DeclarationAdmin(admin.ModelAdmin):
+    """Read-only view for administrators; officers work in the officer screens."""
+
+    list_display = ("__str__", "lrn", "declaration_type", "office", "trader", "status", "lane", "created_at")
+    list_filter = ("status", "declaration_type", "lane", "office")
+    search_fields = ("lrn", "trader__taxpayer_id", "trader__name")
+    show_full_result_count = False  # a million rows: no COUNT(*) on every page
+    list_select_related = ("office", "trader")
+    inlines = [ItemInline, TaxLineInline, StatusChangeInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
