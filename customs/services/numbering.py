@@ -1,7 +1,6 @@
 """Gap-free numbering of documents per office, year and series (``TMA01 2026 C 10452``)."""
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 
 from customs.models import DocumentSequence
 
@@ -16,10 +15,18 @@ def number_next(*, office_code: str, year: int, series: str) -> int:
     if not connection.in_atomic_block:
         raise RuntimeError("number_next must be called inside transaction.atomic()")
     key = {"office_code": office_code, "year": year, "series": series}
+    table = DocumentSequence._meta.db_table
     for _attempt in range(2):
-        updated = DocumentSequence.objects.filter(**key).update(last_number=F("last_number") + 1)
-        if updated:
-            return DocumentSequence.objects.filter(**key).values_list("last_number", flat=True).get()
+        # One statement takes the number and returns it (a hot path: every registration calls it).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET last_number = last_number + 1 "  # noqa: S608 (table name is ours)
+                "WHERE office_code = %s AND year = %s AND series = %s RETURNING last_number",
+                [office_code, year, series],
+            )
+            row = cursor.fetchone()
+        if row:
+            return row[0]
         try:
             with transaction.atomic():
                 DocumentSequence.objects.create(**key, last_number=0)
