@@ -162,6 +162,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customs.import_exchange_rates",
         "schedule": timedelta(hours=env.int("EXCHANGE_RATES_EVERY_HOURS", default=24)),
     },
+    # Printed documents whose task a broker outage lost are sent again.
+    "sweep-declaration-prints": {"task": "declarations.sweep_prints", "schedule": timedelta(minutes=2)},
 }
 
 # National currency and exchange rates.

@@ -3,7 +3,14 @@ read-only (every change goes through the lifecycle services, with its history an
 
 from django.contrib import admin
 
-from declarations.models import Declaration, DeclarationItem, OfficeDeclarationSettings, StatusChange, TaxLine
+from declarations.models import (
+    Declaration,
+    DeclarationItem,
+    DeclarationPrint,
+    OfficeDeclarationSettings,
+    StatusChange,
+    TaxLine,
+)
 
 
 @admin.register(OfficeDeclarationSettings)
@@ -64,4 +71,27 @@ class DeclarationAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DeclarationPrint)
+class DeclarationPrintAdmin(admin.ModelAdmin):
+    """Printed documents, read-only: support looks here for the error of a print that failed."""
+
+    list_display = (
+        "declaration",
+        "kind",
+        "language",
+        "declaration_version",
+        "status",
+        "requested_at",
+        "rendered_at",
+    )
+    list_filter = ("status", "kind", "language")
+    readonly_fields = [field.name for field in DeclarationPrint._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -485,3 +485,65 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return self.key
+
+
+def _print_upload_to(instance, filename):
+    return f"declarations/{instance.declaration_id}/prints/{filename}"
+
+
+class DeclarationPrint(models.Model):
+    """A printed document of a declaration (assessment notice or SAD), in one language, of one version.
+
+    A Celery task renders the PDF (``declarations.services.printing``); the request only asks for it and
+    shows a wait page until the row is ``ready``. One row per declaration, kind, language and
+    ``declaration_version``: asking again for an unchanged declaration gets the same document, a changed
+    declaration (new version) gets a new one.
+    """
+
+    class Kind(models.TextChoices):
+        ASSESSMENT_NOTICE = "assessment_notice", _("Assessment notice")
+        SAD = "sad", _("Single Administrative Document")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    declaration = models.ForeignKey(
+        Declaration, on_delete=models.CASCADE, related_name="prints", verbose_name=_("declaration")
+    )
+    kind = models.CharField(_("document"), max_length=24, choices=Kind.choices)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    declaration_version = models.PositiveIntegerField(_("declaration version"))
+    file = models.FileField(_("file"), upload_to=_print_upload_to, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(_("error"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    rendered_at = models.DateTimeField(_("rendered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["declaration", "kind", "language", "-declaration_version"]
+        verbose_name = _("printed document")
+        verbose_name_plural = _("printed documents")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["declaration", "kind", "language", "declaration_version"],
+                name="declaration_print_unique",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ready") | (~Q(file="") & Q(rendered_at__isnull=False)),
+                name="declaration_print_ready_has_file",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"], name="declaration_print_status_idx")]
+
+    def __str__(self):
+        return f"{self.declaration} {self.kind} {self.language} v{self.declaration_version}"

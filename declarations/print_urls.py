@@ -1,4 +1,12 @@
 """Printed documents of a declaration (assessment notice, SAD)."""
 
+from django.urls import path
+
+from declarations import print_views
+
 app_name = "declaration-prints"
-urlpatterns: list = []
+urlpatterns = [
+    path("<int:pk>/assessment-notice/", print_views.assessment_notice, name="assessment-notice"),
+    path("<int:pk>/sad/", print_views.sad, name="sad"),
+    path("<int:pk>/prints/<int:print_id>/status/", print_views.print_status, name="status"),
+]

@@ -1,0 +1,118 @@
+"""Printed documents of a declaration: ask for one, wait for the worker, get the PDF.
+
+Thin views: the user must see the declaration (its selector), the service asks for the document, the
+worker renders it. While it is pending the page reloads itself every two seconds.
+"""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.http import require_GET
+
+from declarations.models import DeclarationPrint
+from declarations.selectors import declaration_list_for_user
+from declarations.services.printing import PrintNotAvailable, declaration_print_request
+
+WAIT_REFRESH_SECONDS = 2
+
+
+def _language(request) -> str:
+    """``?lang=`` when it is one of the document languages, else the language of the request."""
+    languages = dict(settings.LANGUAGES)
+    asked = request.GET.get("lang", "")
+    if asked in languages:
+        return asked
+    current = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+    return current if current in languages else settings.LANGUAGE_CODE
+
+
+def _document_view(request, pk: int, kind: str):
+    declaration = get_object_or_404(declaration_list_for_user(request.user), pk=pk)
+    language = _language(request)
+    try:
+        document = declaration_print_request(
+            actor=request.user,
+            declaration=declaration,
+            kind=kind,
+            language=language,
+            retry_failed=request.GET.get("retry") == "1",
+        )
+    except PrintNotAvailable as refused:
+        return render(
+            request,
+            "declarations/print_wait.html",
+            {"declaration": declaration, "document": None, "refused": str(refused)},
+            status=409,
+        )
+    if document.status == DeclarationPrint.Status.READY:
+        response = FileResponse(
+            document.file.open("rb"),
+            content_type="application/pdf",
+            as_attachment=False,
+            filename=document.file.name.rsplit("/", 1)[-1],
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
+    pending = document.status == DeclarationPrint.Status.PENDING
+    response = render(
+        request,
+        "declarations/print_wait.html",
+        {
+            "declaration": declaration,
+            "document": document,
+            "refresh_seconds": WAIT_REFRESH_SECONDS,
+            # The page reloads without ``retry``: a document that fails again is not retried in a loop.
+            "reload_url": f"{request.path}?lang={language}",
+            "retry_url": f"{request.path}?lang={language}&retry=1",
+        },
+    )
+    if pending:
+        # The header as well as the page's meta, which sits in <body> (base.html has no head block).
+        response["Refresh"] = f"{WAIT_REFRESH_SECONDS}; url={request.path}?lang={language}"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def assessment_notice(request, pk: int):
+    """The assessment notice (PDF), or the wait page while it is being prepared."""
+    return _document_view(request, pk, DeclarationPrint.Kind.ASSESSMENT_NOTICE)
+
+
+@login_required
+@require_GET
+def sad(request, pk: int):
+    """The SAD printout (PDF), or the wait page while it is being prepared."""
+    return _document_view(request, pk, DeclarationPrint.Kind.SAD)
+
+
+@login_required
+@require_GET
+def print_status(request, pk: int, print_id: int):
+    """The status of one printed document, as JSON (for scripts and a future htmx poll)."""
+    declaration = get_object_or_404(declaration_list_for_user(request.user), pk=pk)
+    try:
+        document = declaration.prints.get(pk=print_id)
+    except DeclarationPrint.DoesNotExist as missing:
+        raise Http404 from missing
+    view_name = (
+        "declaration-prints:assessment-notice"
+        if document.kind == DeclarationPrint.Kind.ASSESSMENT_NOTICE
+        else "declaration-prints:sad"
+    )
+    return JsonResponse(
+        {
+            "id": document.pk,
+            "kind": document.kind,
+            "language": document.language,
+            "declaration_version": document.declaration_version,
+            "status": document.status,
+            "url": reverse(view_name, args=[declaration.pk]) + f"?lang={document.language}",
+            "requested_at": document.requested_at.isoformat(),
+            "rendered_at": document.rendered_at.isoformat() if document.rendered_at else None,
+        }
+    )

@@ -1,0 +1,17 @@
+"""Celery tasks of the declarations module: thin, named, taking ids."""
+
+from celery import shared_task
+
+from declarations.services.printing import declaration_print_render, declaration_print_sweep
+
+
+@shared_task(name="declarations.render_print")
+def render_print(print_id: int) -> str:
+    """Render a printed document of a declaration (idempotent: a ready document is not rendered again)."""
+    return declaration_print_render(print_id)
+
+
+@shared_task(name="declarations.sweep_prints")
+def sweep_prints() -> int:
+    """Queue again the documents still pending after a while (a broker outage may have lost the task)."""
+    return declaration_print_sweep()
