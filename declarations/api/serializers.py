@@ -325,10 +325,22 @@ class AmendmentSerializer(serializers.Serializer):
 
 class ReassessmentSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=4000)
+    changes = ChangesField(
+        required=False,
+        default=dict,
+        help_text=_("General fields the officer corrects (the invoice amount with an item's price)"),
+    )
     item_changes = serializers.DictField(
         child=DeclarationItemSerializer(partial=True),
+        required=False,
+        default=dict,
         help_text=_("Per item number, the fields the officer corrects"),
     )
+
+    def validate_changes(self, value):
+        if "items" in value:
+            raise serializers.ValidationError(_("Correct items one by one in item_changes."))
+        return value
 
 
 class PreviewSerializer(serializers.Serializer):

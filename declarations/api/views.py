@@ -350,12 +350,13 @@ class DeclarationViewSet(
         given = serializers.ReassessmentSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         changes = {
+            **given.validated_data["changes"],
             "item_changes": {
                 str(number): {
                     key: value for key, value in row.items() if key in request.data["item_changes"][number]
                 }
                 for number, row in given.validated_data["item_changes"].items()
-            }
+            },
         }
         updated = lifecycle.declaration_reassess(
             actor=request.user,

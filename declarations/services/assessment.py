@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from declarations.choices import FreightSplit, direction_of
 from declarations.models import Declaration, DeclarationItem, TaxLine
+from tariff.choices import FreightApportionment
 from tariff.engine import Assessment, AssessmentInput, ItemInput
 from tariff.expressions import Unit
 from tariff.valuation import Cost, DeclaredCosts
@@ -64,7 +65,12 @@ def assessment_input(declaration: Declaration, items, documents, *, day: datetim
             other=_cost(declaration, "other_costs"),
             beyond_border=_cost(declaration, "deductions"),
         ),
-        freight_split="mass" if declaration.freight_split == FreightSplit.MASS else "price",
+        # The engine names the split by its own choices ("gross_mass"), not the declaration's ("mass").
+        freight_split=(
+            FreightApportionment.BY_GROSS_MASS
+            if declaration.freight_split == FreightSplit.MASS
+            else FreightApportionment.BY_PRICE
+        ),
     )
 
 

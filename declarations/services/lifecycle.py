@@ -234,16 +234,28 @@ def declaration_respond(*, actor, declaration, reason: str, expected_version=Non
         return move.finish("query_answered")
 
 
+# What identifies a declaration: an amendment or re-assessment never changes it (withdraw and start anew).
+NOT_AMENDABLE = ("declaration_type", "office", "trader", "lrn")
+
+
+def _changes_check(changes: dict) -> None:
+    """Refuse changes with unknown codes or to the identifying fields, with every problem at once."""
+    errors = references_check(changes, changes.get("items") or [])
+    for name in NOT_AMENDABLE:
+        if name in changes:
+            errors.append(
+                FieldError(f"changes.{name}", "not_amendable", _("This field cannot be changed any more."))
+            )
+    if errors:
+        raise DeclarationInvalid(errors)
+
+
 def declaration_request_amendment(*, actor, declaration, changes: dict, reason: str, expected_version=None):
     """The declarant asks to change an assessed declaration; an officer accepts (re-assessment) or refuses.
 
-    ``changes`` has the shape of draft data (general fields; ``items`` replaces the item list).
+    ``changes`` has the shape of draft data (general fields; ``items`` replaces the item list); the type,
+    office, trader and LRN cannot change.
     """
-    errors = references_check(changes, changes.get("items") or [])
-    if not changes:
-        errors.append(FieldError("changes", "required", _("Say what should change.")))
-    if errors:
-        raise DeclarationInvalid(errors)
     with transaction.atomic():
         move = _begin(
             actor=actor,
@@ -252,6 +264,9 @@ def declaration_request_amendment(*, actor, declaration, changes: dict, reason: 
             reason=reason,
             expected_version=expected_version,
         )
+        if not changes:
+            raise DeclarationInvalid([FieldError("changes", "required", _("Say what should change."))])
+        _changes_check(changes)
         move.declaration.pending_changes = _json_changes(changes)
         move.declaration.status_before = move.declaration.status
         move.to("request_amendment", Status.AMENDMENT_REQUESTED)
@@ -327,7 +342,14 @@ def _apply_and_reassess(move: _Move, changes: dict) -> dict:
                     setattr(item, f"{name}_id", row[name] or None)
             if "quantities" in row:
                 item.quantities = {str(unit): str(value) for unit, value in (row["quantities"] or {}).items()}
-            item.save()
+        # The corrected items are checked as a draft's are before anything is written: an unknown code
+        # or a net mass above the gross would otherwise only fail in the database.
+        ordered = [items[number] for number in sorted(items)]
+        errors = references_check({}, [_item_references(item) for item in ordered])
+        if errors:
+            raise DeclarationInvalid(errors)
+        for number in changes["item_changes"]:
+            items[int(number)].save()
     day = declaration.reference_date or _today()
     items, assessment = _validated(declaration, actor=None, day=day)
     assessment_store(declaration, items, assessment)
@@ -335,6 +357,18 @@ def _apply_and_reassess(move: _Move, changes: dict) -> dict:
     return {
         "before": before,
         "after": {"customs_value": declaration.customs_value, "total_taxes": declaration.total_taxes},
+    }
+
+
+def _item_references(item: DeclarationItem) -> dict:
+    """An item's codes and masses in the shape ``references_check`` reads."""
+    return {
+        "origin": item.origin_id,
+        "procedure_code": item.procedure_code_id,
+        "additional_procedure_code": item.additional_procedure_code_id,
+        "package_kind": item.package_kind_id,
+        "gross_mass": item.gross_mass,
+        "net_mass": item.net_mass,
     }
 
 
@@ -376,7 +410,8 @@ def declaration_reassess(
     *, actor, declaration, changes: dict, reason: str, expected_version=None
 ) -> Declaration:
     """An officer corrects the declaration after a check (tariff line, value, quantity, origin) and
-    re-assesses it. ``changes``: general fields, and ``item_changes`` {item number: {field: value}}."""
+    re-assesses it. ``changes``: general fields (not the type, office, trader or LRN), and
+    ``item_changes`` {item number: {field: value}}."""
     with transaction.atomic():
         move = _begin(
             actor=actor,
@@ -385,6 +420,7 @@ def declaration_reassess(
             reason=reason,
             expected_version=expected_version,
         )
+        _changes_check(changes)
         totals = _apply_and_reassess(move, changes)
         move.to("reassess", Status.ASSESSED)
         return move.finish("reassessed", extra={**totals, "changes": _json_changes(changes)})

@@ -111,6 +111,23 @@ _LIST_LABELS = {
 }
 
 
+GENERAL_FIGURES = [f"{cost}_amount" for cost in ("invoice", *COSTS)] + ["total_packages"]
+ITEM_FIGURES = ["packages_number", "gross_mass", "net_mass", "invoice_price"]
+
+
+def _negative(value) -> bool:
+    if value is None or value == "":
+        return False
+    try:
+        return Decimal(str(value)) < 0
+    except ArithmeticError:  # not a number: the form or serializer says so
+        return False
+
+
+def _negative_error(field_name: str) -> FieldError:
+    return FieldError(field_name, "min_value", _("This figure cannot be negative."))
+
+
 def references_check(general: dict, items: list[dict]) -> list[FieldError]:
     """Problems that stop a draft from being saved: unknown codes, negative figures, net > gross."""
     errors = []
@@ -118,6 +135,9 @@ def references_check(general: dict, items: list[dict]) -> list[FieldError]:
         code = general.get(name)
         if code and not code_exists(list_name, code):
             errors.append(_unknown(name, code, list_name))
+    for name in GENERAL_FIGURES:
+        if _negative(general.get(name)):
+            errors.append(_negative_error(name))
     for cost in COSTS:
         if general.get(f"{cost}_amount") is not None and not general.get(f"{cost}_currency"):
             errors.append(FieldError(f"{cost}_currency", "required", _("Give the currency of this amount.")))
@@ -127,6 +147,9 @@ def references_check(general: dict, items: list[dict]) -> list[FieldError]:
             code = item.get(name)
             if code and not code_exists(list_name, code):
                 errors.append(_unknown(f"{prefix}.{name}", code, list_name))
+        for name in ITEM_FIGURES:
+            if _negative(item.get(name)):
+                errors.append(_negative_error(f"{prefix}.{name}"))
         gross, net = item.get("gross_mass"), item.get("net_mass")
         if gross is not None and net is not None and net > gross:
             errors.append(
@@ -283,7 +306,8 @@ def lodgement_check(
         return [FieldError(error.field, "assessment_failed", str(error))], None
     for index, assessed in enumerate(assessment.items):
         prefix = f"items[{index}]"
-        for what, document in assessed.missing_documents:
+        # One error per missing document: a relief of duty and VAT names the same document twice.
+        for what, document in dict.fromkeys(assessed.missing_documents):
             if what == PREFERENCE:
                 errors.append(
                     FieldError(
