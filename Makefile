@@ -20,7 +20,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements.lock.installed
 DEVSTACK := $(PY) -m customs.devstack
 
-.PHONY: run test venv lint messages totp bench clean
+.PHONY: run test venv lint messages totp bench bench-finder clean
 
 run: venv
 	@PORT=$(PORT) $(DEVSTACK) run
@@ -54,6 +54,11 @@ messages: venv
 
 bench: venv
 	$(DEVSTACK) exec -- $(PY) -m benchmarks.tariff
+	$(DEVSTACK) exec -- $(PY) -m benchmarks.declarations lodgement api
+
+# Long: generates declarations up to a million (manage.py declarations_generate), then times the finder.
+bench-finder: venv
+	$(DEVSTACK) exec -- $(PY) -m benchmarks.declarations finder
 
 totp: venv
 	@$(PY) -m customs.demo_secrets

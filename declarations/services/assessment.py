@@ -8,7 +8,10 @@ the lines in one transaction and the audit event keeps the totals before and aft
 """
 
 import datetime
+import json
 from decimal import Decimal
+
+from django.db import connection
 
 from declarations.choices import FreightSplit, direction_of
 from declarations.models import Declaration, DeclarationItem, TaxLine
@@ -95,14 +98,36 @@ def assessment_store(declaration: Declaration, items: list[DeclarationItem], ass
     for fee in assessment.fees:
         position += 1
         lines.append(_line(declaration, None, position, fee))
-    TaxLine.objects.filter(declaration=declaration).delete()
+    if declaration.assessed_at is not None:  # a re-assessment replaces the lines
+        TaxLine.objects.filter(declaration=declaration).delete()
     TaxLine.objects.bulk_create(lines)
-    DeclarationItem.objects.bulk_update(items, ["customs_value", "valuation_steps"])
+    _items_valuation_update(items)
     declaration.reference_date = assessment.day
     declaration.exchange_rates = {currency: str(rate) for currency, rate in sorted(assessment.rates.items())}
     declaration.customs_value = assessment.customs_value
     declaration.total_taxes = assessment.total
     declaration.assessment_warnings = assessment.warnings
+
+
+def _items_valuation_update(items: list[DeclarationItem]) -> None:
+    """Write each item's customs value and valuation steps in one UPDATE ... FROM (VALUES ...).
+
+    ``bulk_update`` would build a CASE per column and row; on the lodgement hot path one plain
+    statement is several times cheaper.
+    """
+    if not items:
+        return
+    table = DeclarationItem._meta.db_table
+    rows = ", ".join(["(%s, %s::numeric, %s::jsonb)"] * len(items))
+    parameters = []
+    for item in items:
+        parameters += [item.pk, item.customs_value, json.dumps(item.valuation_steps)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS item SET customs_value = v.customs_value, valuation_steps = v.steps "  # noqa: S608
+            f"FROM (VALUES {rows}) AS v(id, customs_value, steps) WHERE item.id = v.id",
+            parameters,
+        )
 
 
 def _line(declaration, item_number, position, tax) -> TaxLine:

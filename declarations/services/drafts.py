@@ -132,9 +132,12 @@ def _lrn_error(lrn) -> FieldError:
 
 
 def _save_checked(declaration: Declaration, *, creating: bool) -> None:
+    """Save; a concurrent save of the same LRN (past the ``_lrn_taken`` check) becomes the field error.
+
+    Called inside the service's ``atomic()``, which the raised error rolls back: no savepoint needed.
+    """
     try:
-        with transaction.atomic():
-            declaration.save(force_insert=creating)
+        declaration.save(force_insert=creating)
     except IntegrityError as error:
         if "lrn" in str(error):
             raise DeclarationInvalid([_lrn_error(declaration.lrn)]) from error

@@ -84,7 +84,11 @@ class _Move:
 
 def _begin(*, actor, declaration, name: str, reason: str = "", expected_version=None) -> _Move:
     transition = TRANSITIONS[name]
-    locked = Declaration.objects.select_for_update().select_related("office").get(pk=declaration.pk)
+    locked = (
+        Declaration.objects.select_for_update(of=("self",))
+        .select_related("office", "office__declaration_settings")
+        .get(pk=declaration.pk)
+    )
     if transition.side == Side.DECLARANT:
         ensure_declarant(actor, locked)
     elif transition.side == Side.OFFICER:
@@ -138,8 +142,11 @@ def _register_and_assess(move: _Move, items, assessment) -> None:
 
 
 def registers_on_lodgement(office) -> bool:
-    settings_row = OfficeDeclarationSettings.objects.filter(office=office).first()
-    return True if settings_row is None else settings_row.register_on_lodgement
+    """The office's setting (read with the locked row); offices without settings register at once."""
+    try:
+        return office.declaration_settings.register_on_lodgement
+    except OfficeDeclarationSettings.DoesNotExist:
+        return True
 
 
 def _today() -> datetime.date:
