@@ -25,6 +25,7 @@ from declarations.services.errors import (
     StaleVersion,
     TransitionNotAllowed,
 )
+from declarations.services.locking import declaration_lock
 from declarations.services.permissions import declarant_traders, ensure_declarant
 from declarations.services.validation import GENERAL_CODE_FIELDS, ITEM_CODE_FIELDS, references_check
 
@@ -182,7 +183,7 @@ def declaration_create(*, actor, data: dict) -> Declaration:
 
 
 def _locked_editable(*, actor, declaration, expected_version) -> Declaration:
-    locked = Declaration.objects.select_for_update().select_related("office").get(pk=declaration.pk)
+    locked = declaration_lock(declaration.pk)
     ensure_declarant(actor, locked)
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion(locked.version)
@@ -316,7 +317,7 @@ def declaration_document_attach(
         if file.size > MAX_DOCUMENT_BYTES:
             errors.append(FieldError("file", "file_too_large", _("The file is larger than 10 MB.")))
     with transaction.atomic():
-        locked = Declaration.objects.select_for_update().select_related("office").get(pk=declaration.pk)
+        locked = declaration_lock(declaration.pk)
         ensure_declarant(actor, locked)
         if locked.status not in ATTACHABLE_STATES:
             raise TransitionNotAllowed(_("Documents can no longer be attached to this declaration."))
@@ -352,9 +353,7 @@ def declaration_document_attach(
 
 def declaration_document_remove(*, actor, document: DeclarationDocument) -> None:
     with transaction.atomic():
-        locked = (
-            Declaration.objects.select_for_update().select_related("office").get(pk=document.declaration_id)
-        )
+        locked = declaration_lock(document.declaration_id)
         ensure_declarant(actor, locked)
         if locked.status not in EDITABLE_STATES:
             raise TransitionNotAllowed(_("Documents of a lodged declaration cannot be removed."))

@@ -32,6 +32,7 @@ from declarations.models import Declaration, DeclarationItem, OfficeDeclarationS
 from declarations.services import drafts
 from declarations.services.assessment import assessment_store
 from declarations.services.errors import DeclarationInvalid, FieldError, StaleVersion, TransitionNotAllowed
+from declarations.services.locking import declaration_lock
 from declarations.services.permissions import ensure_declarant, ensure_officer
 from declarations.services.validation import lodgement_check, references_check
 
@@ -84,11 +85,7 @@ class _Move:
 
 def _begin(*, actor, declaration, name: str, reason: str = "", expected_version=None) -> _Move:
     transition = TRANSITIONS[name]
-    locked = (
-        Declaration.objects.select_for_update(of=("self",))
-        .select_related("office", "office__declaration_settings")
-        .get(pk=declaration.pk)
-    )
+    locked = declaration_lock(declaration.pk)
     if transition.side == Side.DECLARANT:
         ensure_declarant(actor, locked)
     elif transition.side == Side.OFFICER:
