@@ -154,7 +154,7 @@ class DeclarationViewSet(
         return super().handle_exception(exc)
 
     def _respond(self, declaration, status_code=status.HTTP_200_OK):
-        declaration = declaration_list_for_user(self.request.user).get(pk=declaration.pk)
+        """The declaration as the services returned it (office, trader and broker loaded), in full."""
         context = {
             **self.get_serializer_context(),
             "allowed_actions": [t.name for t in declaration_actions_for(self.request.user, declaration)],
@@ -204,6 +204,23 @@ class DeclarationViewSet(
             return self._respond(declaration, status.HTTP_201_CREATED)
 
         return self._idempotent(request, "create", run)
+
+    @extend_schema(
+        request=serializers.DeclarationSerializer,
+        responses={201: serializers.DeclarationSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        examples=[DECLARATION_EXAMPLE],
+        summary="Create and lodge in one call: lodged, or every problem listed and nothing stored",
+    )
+    @action(detail=False, methods=["post"])
+    def submit(self, request):
+        def run():
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            declaration = lifecycle.declaration_submit(actor=request.user, data=serializer.validated_data)
+            return self._respond(declaration, status.HTTP_201_CREATED)
+
+        return self._idempotent(request, "submit", run)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)

@@ -166,6 +166,14 @@ def declaration_lodge(*, actor, declaration: Declaration, expected_version: int 
         return move.finish("lodged", extra=_numbers(locked))
 
 
+def declaration_submit(*, actor, data: dict) -> Declaration:
+    """Create and lodge in one transaction (what a broker's software sends): either the declaration is
+    lodged, or ``DeclarationInvalid`` lists every problem and nothing at all is stored."""
+    with transaction.atomic():
+        draft = drafts.declaration_create(actor=actor, data=data)
+        return declaration_lodge(actor=actor, declaration=draft)
+
+
 def _numbers(declaration) -> dict:
     return {
         "number": declaration.number,

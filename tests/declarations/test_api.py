@@ -90,3 +90,26 @@ def test_a_disallowed_move_is_a_409(api, world):
 
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "transition_not_allowed"
+
+
+def test_submit_creates_and_lodges_in_one_call(api, world):
+    api.force_authenticate(world["users"]["trader_a"])
+
+    response = api.post(f"{URL}submit/", _json(declaration_data()), format="json", HTTP_IDEMPOTENCY_KEY="s-1")
+    retried = api.post(f"{URL}submit/", _json(declaration_data()), format="json", HTTP_IDEMPOTENCY_KEY="s-1")
+
+    assert response.status_code == 201
+    assert response.json()["status"] == "assessed"
+    assert response.json()["total_taxes"] == "11558.75"
+    assert retried.json() == response.json()
+    assert Declaration.objects.count() == 1
+
+
+def test_a_submit_that_cannot_be_lodged_stores_nothing(api, world):
+    api.force_authenticate(world["users"]["trader_a"])
+
+    refused = api.post(f"{URL}submit/", _json(declaration_data(counterparty_name="")), format="json")
+
+    assert refused.status_code == 400
+    assert refused.json()["error"]["fields"]["counterparty_name"][0]["code"] == "required"
+    assert Declaration.objects.count() == 0
