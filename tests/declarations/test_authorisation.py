@@ -44,6 +44,7 @@ ENDPOINTS = {
     "list": (S.ASSESSED, "get", "", None, _codes(401, 200, 200, 200, 200, 200, 200)),
     "retrieve": (S.ASSESSED, "get", "{id}/", None, _codes(401, 200, 404, 200, 404, 200, 404)),
     "create": (None, "post", "", "new", _codes(401, 201, 400, 201, 400, 403, 403)),
+    "submit": (None, "post", "submit/", "new", _codes(401, 201, 400, 201, 400, 403, 403)),
     "update": (S.STORED, "put", "{id}/", "full", DECLARANT_ON_DRAFT),
     "partial_update": (S.STORED, "patch", "{id}/", {"delivery_place": "Mary"}, DECLARANT_ON_DRAFT),
     "destroy": (S.STORED, "delete", "{id}/", None, _codes(401, 204, 404, 204, 404, 404, 404)),
@@ -142,7 +143,7 @@ def test_authorisation_matrix(world, endpoint, who, expected):
         assert [row["id"] for row in response.json()["results"]] == ([declaration.pk] if visible else [])
     if method == "get" or endpoint == "preview" or expected >= 400:
         assert _state(declaration.pk) == before
-    elif endpoint == "create":
+    elif endpoint in ("create", "submit"):
         assert _state(declaration.pk)["declarations"] == before["declarations"] + 1
     else:
         assert _state(declaration.pk)["audit"] > before["audit"]
