@@ -198,25 +198,6 @@ def _lodge_series(actor, codes, *, count: int, prefix: str) -> _Series:
     return timings
 
 
-LOCK_FIX_VARIABLE = "KERWEN_BENCH_LOCK_FIX"
-
-
-def lock_declaration_rows_only() -> None:
-    """The experiment of ``--lock-fix``: every ``select_for_update()`` on declarations locks the
-    declaration rows only (``of=("self",)``), not the joined office row too. In the benchmark's own
-    processes only (and in its gunicorn, through ``benchmarks.settings``); the services are unchanged."""
-    from django.db.models import QuerySet
-
-    original = QuerySet.select_for_update
-
-    def select_for_update(self, nowait=False, skip_locked=False, of=(), no_key=False):
-        if self.model._meta.label == "declarations.Declaration" and not of:
-            of = ("self",)
-        return original(self, nowait=nowait, skip_locked=skip_locked, of=of, no_key=no_key)
-
-    QuerySet.select_for_update = select_for_update
-
-
 def _lodgement_worker(worker: int, count: int, token: str, codes, barrier, results) -> None:
     """One of the parallel processes: its own connection, a warm-up, then ``count`` lodgements."""
     from django.db import connections
@@ -280,11 +261,8 @@ def _queries_per_lodgement(actor, codes, token) -> tuple[int, int]:
     return len(create_queries), len(lodge_queries)
 
 
-def bench_lodgement(rounds: int = 2, count: int = 300, lock_fix: bool = False) -> None:
+def bench_lodgement(rounds: int = 2, count: int = 300) -> None:
     actor = _demo_ready()
-    if lock_fix:
-        lock_declaration_rows_only()
-        print("lodgement with --lock-fix: select_for_update(of=('self',)) on declarations (an experiment)")
     codes = _lodgeable_codes(actor)
     token = _run_token()
     _lodge_series(actor, codes, count=20, prefix=f"BENCH-{token}-warm")
@@ -410,14 +388,12 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _start_gunicorn(port: int, *, log, lock_fix: bool):
+def _start_gunicorn(port: int, *, log):
     import subprocess
     import urllib.request
 
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.settings"}
     environment.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
-    if lock_fix:
-        environment[LOCK_FIX_VARIABLE] = "1"
     command = [
         sys.executable,
         "-m",
@@ -477,8 +453,9 @@ class _Client:
         self.connection.close()
 
 
-def _api_declarations(port, key, codes, *, clients: int, per_client: int, prefix: str):
-    """Each client creates and lodges ``per_client`` declarations; the wall time and the timings."""
+def _api_declarations(port, key, codes, *, clients: int, per_client: int, prefix: str, submit: bool = False):
+    """Each client lodges ``per_client`` declarations, by POST create + POST lodge, or by one POST
+    submit (``submit``); the wall time and the timings of each call."""
     import json
     from concurrent.futures import ThreadPoolExecutor
 
@@ -491,6 +468,15 @@ def _api_declarations(port, key, codes, *, clients: int, per_client: int, prefix
                 data = _declaration_data(
                     chooser.sample(codes, ITEMS_PER_DECLARATION), f"{prefix}-C{client_number}-{index}"
                 )
+                if submit:
+                    status, payload, seconds = client.request(
+                        "POST", "/api/v1/declarations/submit/", _json_body(data)
+                    )
+                    if status != 201:
+                        failures.append(f"submit {status}: {payload[:300]!r}")
+                        continue
+                    rows.append((seconds,))
+                    continue
                 status, payload, create_seconds = client.request(
                     "POST", "/api/v1/declarations/", _json_body(data)
                 )
@@ -667,7 +653,7 @@ def _database_floor(rows, copies, *, connections: int, per_connection: int):
     return time.perf_counter() - started, [elapsed for seconds in outcomes for elapsed in seconds]
 
 
-def bench_api(rounds: int = 2, per_client: int = 40, lock_fix: bool = False) -> None:
+def bench_api(rounds: int = 2, per_client: int = 40) -> None:
     import tempfile
 
     from django.db import connection
@@ -683,11 +669,11 @@ def bench_api(rounds: int = 2, per_client: int = 40, lock_fix: bool = False) -> 
     )
     port = _free_port()
     log = tempfile.NamedTemporaryFile("w+", prefix="kerwen-bench-gunicorn-", suffix=".log", delete=False)
-    server = _start_gunicorn(port, log=log, lock_fix=lock_fix)
+    server = _start_gunicorn(port, log=log)
     try:
         print(
             f"api: gunicorn customs.wsgi -w 4 -k gthread --threads 4 on port {port}, {API_CLIENTS} clients; "
-            f"server log {log.name}" + (" (with --lock-fix, an experiment)" if lock_fix else "")
+            f"server log {log.name}"
         )
         # Warm-up: every worker loads its tariff snapshot and code lists once.
         _api_declarations(port, key, codes, clients=API_CLIENTS, per_client=4, prefix=f"API-{token}-warm")
@@ -725,6 +711,26 @@ def bench_api(rounds: int = 2, per_client: int = 40, lock_fix: bool = False) -> 
                 + _timings("create", [create for create, _lodge in rows])
                 + "; "
                 + _timings("lodge", [lodge for _create, lodge in rows])
+            )
+            wall, rows, failures = _api_declarations(
+                port,
+                key,
+                codes,
+                clients=API_CLIENTS,
+                per_client=per_client,
+                prefix=f"API-{token}-S{round_number}",
+                submit=True,
+            )
+            if failures:
+                print(f"    {len(failures)} submits failed; the first: {failures[0][:60]}")
+            rate = len(rows) / wall
+            seconds = [row[0] for row in rows]
+            p95 = _percentile(seconds, 0.95) * MS
+            print(
+                f"    one POST submit (create + lodge), {len(rows)} declarations: {rate:.0f} declarations/s "
+                f"[target ≥ {API_TARGET_PER_SECOND}/s] {_verdict(rate >= API_TARGET_PER_SECOND)}; "
+                f"median {statistics.median(seconds) * MS:.1f} ms, p95 {p95:.1f} ms "
+                f"[target ≤ {API_TARGET_P95_MS} ms] {_verdict(p95 <= API_TARGET_P95_MS)}"
             )
             wall, seconds = _api_trivial(port, key, clients=API_CLIENTS, per_client=200)
             print(
@@ -892,9 +898,6 @@ def main() -> None:
     parser.add_argument(
         "--try-indexes", action="store_true", help="re-measure slow finder queries with candidate indexes"
     )
-    parser.add_argument(
-        "--lock-fix", action="store_true", help="lock declaration rows only, not their office (an experiment)"
-    )
     arguments = parser.parse_args()
     chosen = set(arguments.benchmarks)
     unknown = chosen - {"lodgement", "api", "finder", "profile", "all"}
@@ -902,11 +905,11 @@ def main() -> None:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     _setup()
     if chosen & {"lodgement", "all"}:
-        bench_lodgement(rounds=arguments.rounds, count=arguments.count, lock_fix=arguments.lock_fix)
+        bench_lodgement(rounds=arguments.rounds, count=arguments.count)
     if "profile" in chosen:
         bench_profile()
     if chosen & {"api", "all"}:
-        bench_api(rounds=arguments.rounds, per_client=arguments.per_client, lock_fix=arguments.lock_fix)
+        bench_api(rounds=arguments.rounds, per_client=arguments.per_client)
     if chosen & {"finder", "all"}:
         bench_finder(rows=arguments.rows, try_indexes=arguments.try_indexes)
 
