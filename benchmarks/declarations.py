@@ -173,12 +173,13 @@ class _Series(list):
     deadlocks = 0
 
 
-def _lodge_series(actor, codes, *, count: int, prefix: str) -> _Series:
-    """``count`` declarations created and lodged."""
+def _lodge_series(actor, codes, *, count: int, prefix: str, submit: bool = False) -> _Series:
+    """``count`` declarations created and lodged: by ``declaration_create`` then ``declaration_lodge``,
+    or by ``declaration_submit`` (one transaction; its time is counted as the lodge time)."""
     from django.db import OperationalError
 
     from declarations.services.drafts import declaration_create
-    from declarations.services.lifecycle import declaration_lodge
+    from declarations.services.lifecycle import declaration_lodge, declaration_submit
 
     chooser = random.Random(prefix)
     timings = _Series()
@@ -186,9 +187,13 @@ def _lodge_series(actor, codes, *, count: int, prefix: str) -> _Series:
         data = _declaration_data(chooser.sample(codes, ITEMS_PER_DECLARATION), f"{prefix}-{index}")
         started = time.perf_counter()
         try:
-            draft = declaration_create(actor=actor, data=data)
-            created = time.perf_counter()
-            declaration_lodge(actor=actor, declaration=draft)
+            if submit:
+                created = started
+                declaration_submit(actor=actor, data=data)
+            else:
+                draft = declaration_create(actor=actor, data=data)
+                created = time.perf_counter()
+                declaration_lodge(actor=actor, declaration=draft)
         except OperationalError as error:
             if "deadlock detected" not in str(error):
                 raise
@@ -198,7 +203,7 @@ def _lodge_series(actor, codes, *, count: int, prefix: str) -> _Series:
     return timings
 
 
-def _lodgement_worker(worker: int, count: int, token: str, codes, barrier, results) -> None:
+def _lodgement_worker(worker: int, count: int, token: str, codes, barrier, results, submit: bool) -> None:
     """One of the parallel processes: its own connection, a warm-up, then ``count`` lodgements."""
     from django.db import connections
 
@@ -207,10 +212,10 @@ def _lodgement_worker(worker: int, count: int, token: str, codes, barrier, resul
     connections.close_all()  # never share the parent's connection
     try:
         actor = User.objects.get(username="trader")
-        _lodge_series(actor, codes, count=10, prefix=f"BENCH-{token}-W{worker}-warm")
+        _lodge_series(actor, codes, count=10, prefix=f"BENCH-{token}-W{worker}-warm", submit=submit)
         barrier.wait(timeout=120)
         started = time.perf_counter()
-        timings = _lodge_series(actor, codes, count=count, prefix=f"BENCH-{token}-W{worker}")
+        timings = _lodge_series(actor, codes, count=count, prefix=f"BENCH-{token}-W{worker}", submit=submit)
         results.put((worker, started, time.perf_counter(), list(timings), timings.deadlocks, None))
     except BaseException as error:  # report, never leave the parent waiting
         results.put((worker, 0.0, 0.0, [], 0, repr(error)))
@@ -219,7 +224,7 @@ def _lodgement_worker(worker: int, count: int, token: str, codes, barrier, resul
         connections.close_all()
 
 
-def _parallel_lodgement(codes, *, processes: int, count: int, token: str):
+def _parallel_lodgement(codes, *, processes: int, count: int, token: str, submit: bool = False):
     import multiprocessing
 
     from django.db import connections
@@ -228,7 +233,7 @@ def _parallel_lodgement(codes, *, processes: int, count: int, token: str):
     context = multiprocessing.get_context("fork")  # the Django setup and the tariff snapshot are inherited
     barrier, results = context.Barrier(processes), context.Queue()
     workers = [
-        context.Process(target=_lodgement_worker, args=(index, count, token, codes, barrier, results))
+        context.Process(target=_lodgement_worker, args=(index, count, token, codes, barrier, results, submit))
         for index in range(processes)
     ]
     for worker in workers:
@@ -246,19 +251,22 @@ def _parallel_lodgement(codes, *, processes: int, count: int, token: str):
     return len(timings) / (finished - started), timings
 
 
-def _queries_per_lodgement(actor, codes, token) -> tuple[int, int]:
+def _queries_per_lodgement(actor, codes, token) -> tuple[int, int, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from declarations.services.drafts import declaration_create
-    from declarations.services.lifecycle import declaration_lodge
+    from declarations.services.lifecycle import declaration_lodge, declaration_submit
 
     data = _declaration_data(codes[:ITEMS_PER_DECLARATION], f"BENCH-{token}-queries")
     with CaptureQueriesContext(connection) as create_queries:
         draft = declaration_create(actor=actor, data=data)
     with CaptureQueriesContext(connection) as lodge_queries:
         declaration_lodge(actor=actor, declaration=draft)
-    return len(create_queries), len(lodge_queries)
+    data = _declaration_data(codes[:ITEMS_PER_DECLARATION], f"BENCH-{token}-queries-submit")
+    with CaptureQueriesContext(connection) as submit_queries:
+        declaration_submit(actor=actor, data=data)
+    return len(create_queries), len(lodge_queries), len(submit_queries)
 
 
 def bench_lodgement(rounds: int = 2, count: int = 300) -> None:
@@ -266,44 +274,43 @@ def bench_lodgement(rounds: int = 2, count: int = 300) -> None:
     codes = _lodgeable_codes(actor)
     token = _run_token()
     _lodge_series(actor, codes, count=20, prefix=f"BENCH-{token}-warm")
-    create_queries, lodge_queries = _queries_per_lodgement(actor, codes, token)
+    create_queries, lodge_queries, submit_queries = _queries_per_lodgement(actor, codes, token)
     print(f"lodgement: {ITEMS_PER_DECLARATION} items per declaration, {len(codes)} demo commodity codes")
     print(
         f"queries per declaration: create {create_queries} + lodge {lodge_queries} = "
-        f"{create_queries + lodge_queries}"
+        f"{create_queries + lodge_queries}; submit (one transaction) {submit_queries}"
     )
     for round_number in range(1, rounds + 1):
         print(f"  round {round_number} ({_load()})")
-        started = time.perf_counter()
-        timings = _lodge_series(actor, codes, count=count, prefix=f"BENCH-{token}-R{round_number}")
-        rate = count / (time.perf_counter() - started)
-        totals = [create + lodge for create, lodge in timings]
-        print(
-            f"    1 process, {count} declarations: {rate:.0f} declarations/s   "
-            f"[target ≥ {LODGEMENT_TARGET_PER_SECOND}/s] {_verdict(rate >= LODGEMENT_TARGET_PER_SECOND)}"
-        )
-        print(
-            "      "
-            + _timings("create + lodge", totals)
-            + "; "
-            + _timings("create", [create for create, _lodge in timings])
-            + "; "
-            + _timings("lodge", [lodge for _create, lodge in timings])
-        )
-        rate, timings = _parallel_lodgement(
-            codes, processes=2, count=count, token=f"{token}-R{round_number}P"
-        )
-        totals = [create + lodge for create, lodge in timings]
-        print(
-            f"    2 processes, {len(totals)} declarations: {rate:.0f} declarations/s   "
-            f"[target ≥ {LODGEMENT_TARGET_PER_SECOND}/s] {_verdict(rate >= LODGEMENT_TARGET_PER_SECOND)}"
-        )
-        print("      " + _timings("create + lodge", totals))
-        if timings.deadlocks:
+        for submit, label in ((False, "create + lodge"), (True, "submit")):
+            tag = f"{token}-R{round_number}{'S' if submit else 'L'}"
+            started = time.perf_counter()
+            timings = _lodge_series(actor, codes, count=count, prefix=f"BENCH-{tag}", submit=submit)
+            rate = count / (time.perf_counter() - started)
+            totals = [create + lodge for create, lodge in timings]
             print(
-                f"      {timings.deadlocks} declarations aborted by PostgreSQL as deadlocked "
-                "(not counted in the rate; see the report)"
+                f"    {label}, 1 process, {count} declarations: {rate:.0f} declarations/s   "
+                f"[target ≥ {LODGEMENT_TARGET_PER_SECOND}/s] {_verdict(rate >= LODGEMENT_TARGET_PER_SECOND)}"
             )
+            detail = _timings(label, totals)
+            if not submit:
+                detail += "; " + _timings("create", [create for create, _lodge in timings])
+                detail += "; " + _timings("lodge", [lodge for _create, lodge in timings])
+            print("      " + detail)
+            rate, timings = _parallel_lodgement(
+                codes, processes=2, count=count, token=f"{tag}P", submit=submit
+            )
+            totals = [create + lodge for create, lodge in timings]
+            print(
+                f"    {label}, 2 processes, {len(totals)} declarations: {rate:.0f} declarations/s   "
+                f"[target ≥ {LODGEMENT_TARGET_PER_SECOND}/s] {_verdict(rate >= LODGEMENT_TARGET_PER_SECOND)}"
+            )
+            print("      " + _timings(label, totals))
+            if timings.deadlocks:
+                print(
+                    f"      {timings.deadlocks} declarations aborted by PostgreSQL as deadlocked "
+                    "(not counted in the rate)"
+                )
 
 
 def bench_profile(count: int = 200) -> None:

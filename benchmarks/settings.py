@@ -4,7 +4,6 @@
 untouched (``benchmarks.urls`` adds to them).
 """
 
-
 from customs.settings import *  # noqa: F403 (the production settings, unchanged but for the URLs)
 
 ROOT_URLCONF = "benchmarks.urls"

@@ -84,9 +84,11 @@ def _steps_json(valuation) -> list[dict]:
     ]
 
 
-def assessment_store(declaration: Declaration, items: list[DeclarationItem], assessment: Assessment) -> None:
-    """Write ``assessment`` onto the declaration (fields set, not saved) and its items and tax lines
-    (written). Inside the caller's transaction; a constant number of queries whatever the items."""
+def assessment_apply(
+    declaration: Declaration, items: list[DeclarationItem], assessment: Assessment
+) -> list[TaxLine]:
+    """Set ``assessment`` on the declaration and its items (in memory) and return its tax lines,
+    unsaved; ``assessment_store`` writes them, a new declaration's caller inserts them."""
     lines = []
     position = 0
     for item, assessed in zip(items, assessment.items, strict=True):
@@ -98,15 +100,23 @@ def assessment_store(declaration: Declaration, items: list[DeclarationItem], ass
     for fee in assessment.fees:
         position += 1
         lines.append(_line(declaration, None, position, fee))
-    if declaration.assessed_at is not None:  # a re-assessment replaces the lines
-        TaxLine.objects.filter(declaration=declaration).delete()
-    TaxLine.objects.bulk_create(lines)
-    _items_valuation_update(items)
     declaration.reference_date = assessment.day
     declaration.exchange_rates = {currency: str(rate) for currency, rate in sorted(assessment.rates.items())}
     declaration.customs_value = assessment.customs_value
     declaration.total_taxes = assessment.total
     declaration.assessment_warnings = assessment.warnings
+    return lines
+
+
+def assessment_store(declaration: Declaration, items: list[DeclarationItem], assessment: Assessment) -> None:
+    """Write ``assessment`` onto a stored declaration: its fields set (not saved), its items' values
+    and its tax lines written. Inside the caller's transaction; a constant number of queries."""
+    reassessment = declaration.assessed_at is not None
+    lines = assessment_apply(declaration, items, assessment)
+    if reassessment:  # a re-assessment replaces the lines
+        TaxLine.objects.filter(declaration=declaration).delete()
+    TaxLine.objects.bulk_create(lines)
+    _items_valuation_update(items)
 
 
 def _items_valuation_update(items: list[DeclarationItem]) -> None:

@@ -145,8 +145,9 @@ def _save_checked(declaration: Declaration, *, creating: bool) -> None:
         raise
 
 
-def declaration_create(*, actor, data: dict) -> Declaration:
-    """Create a draft for a trader the actor may act for; the actor's broker is the declarant."""
+def draft_build(*, actor, data: dict) -> tuple[Declaration, list[DeclarationItem]]:
+    """A new declaration and its items in memory, checked as a draft is on save (parties, LRN,
+    references); ``DeclarationInvalid`` otherwise. Nothing is written."""
     errors: list[FieldError] = []
     if not (actor.trader_id or actor.broker_id):
         raise NotAuthorised(_("Only trader and broker users lodge declarations."))
@@ -167,17 +168,39 @@ def declaration_create(*, actor, data: dict) -> Declaration:
         status=Status.STORED,
     )
     _apply_general(declaration, data)
+    return declaration, _build_items(declaration, rows)
+
+
+def lrn_check(declaration: Declaration) -> None:
+    """``DeclarationInvalid`` when the declarant already has a declaration of this LRN."""
+    if _lrn_taken(declaration):
+        raise DeclarationInvalid([_lrn_error(declaration.lrn)])
+
+
+def declaration_insert(declaration: Declaration) -> None:
+    """Insert a built declaration, in the caller's transaction; a concurrent twin of its LRN (past
+    ``lrn_check``), refused by the database's unique constraint, becomes the field error."""
+    _save_checked(declaration, creating=True)
+
+
+def draft_insert(declaration: Declaration, items: list[DeclarationItem]) -> None:
+    """Insert a built declaration and its items, in the caller's transaction."""
+    lrn_check(declaration)
+    declaration_insert(declaration)
+    DeclarationItem.objects.bulk_create(items)
+
+
+def declaration_create(*, actor, data: dict) -> Declaration:
+    """Create a draft for a trader the actor may act for; the actor's broker is the declarant."""
+    declaration, items = draft_build(actor=actor, data=data)
     with transaction.atomic():
-        if _lrn_taken(declaration):
-            raise DeclarationInvalid([_lrn_error(declaration.lrn)])
-        _save_checked(declaration, creating=True)
-        DeclarationItem.objects.bulk_create(_build_items(declaration, rows))
+        draft_insert(declaration, items)
         audit_record(
             action="declarations.declaration.created",
             actor=actor,
             obj=declaration,
-            office_code=office.code,
-            after={"lrn": declaration.lrn, "type": declaration.declaration_type, "items": len(rows)},
+            office_code=declaration.office.code,
+            after={"lrn": declaration.lrn, "type": declaration.declaration_type, "items": len(items)},
         )
     return declaration
 

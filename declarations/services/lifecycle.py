@@ -28,9 +28,9 @@ from declarations.choices import (
     Side,
     Status,
 )
-from declarations.models import Declaration, DeclarationItem, OfficeDeclarationSettings, StatusChange
+from declarations.models import Declaration, DeclarationItem, OfficeDeclarationSettings, StatusChange, TaxLine
 from declarations.services import drafts
-from declarations.services.assessment import assessment_store
+from declarations.services.assessment import assessment_apply, assessment_store
 from declarations.services.errors import DeclarationInvalid, FieldError, StaleVersion, TransitionNotAllowed
 from declarations.services.locking import declaration_lock
 from declarations.services.permissions import ensure_declarant, ensure_officer
@@ -48,6 +48,7 @@ class _Move:
         self.changes: list[StatusChange] = []
         self.status_at_start = declaration.status
         self.now = timezone.now()
+        self.on_commit_tasks: list[str] = []  # task names sent with the declaration's id on commit
 
     def to(self, name: str, target: str) -> None:
         declaration = self.declaration
@@ -64,11 +65,20 @@ class _Move:
         )
         declaration.status = target
 
-    def finish(self, action: str, *, extra: dict | None = None) -> Declaration:
+    def finish(self, action: str, *, extra: dict | None = None, before_audit=None) -> Declaration:
+        """Save the declaration (insert it when new), then ``before_audit()`` (rows that need its id),
+        the status changes and one audit event; the tasks go on commit."""
         declaration = self.declaration
-        declaration.version += 1
-        declaration.save()
+        if declaration.pk is None:
+            drafts.declaration_insert(declaration)
+        else:
+            declaration.version += 1
+            declaration.save()
+        if before_audit is not None:
+            before_audit()
         StatusChange.objects.bulk_create(self.changes)
+        for task_name in self.on_commit_tasks:
+            enqueue_on_commit(task_name, declaration.pk)
         after = {"status": declaration.status, "version": declaration.version, **(extra or {})}
         if self.reason:
             after["reason"] = self.reason
@@ -119,11 +129,22 @@ def _validated(declaration, *, actor, day):
 
 
 def _register_and_assess(move: _Move, items, assessment) -> None:
-    """Registration then assessment: the C-number, the assessment stored, the A-number."""
+    """Registration then assessment of a stored declaration: the C-number, the assessment written,
+    the A-number."""
+    _register_and_assess_in_memory(move, items, assessment, store=True)
+
+
+def _register_and_assess_in_memory(move: _Move, items, assessment, *, store: bool) -> list:
+    """The moves, the assessment and the numbers; with ``store`` the assessment is written at once,
+    otherwise its tax lines are returned for a declaration not inserted yet."""
     declaration = move.declaration
     move.to("register", Status.REGISTERED)
     declaration.registered_at = move.now
-    assessment_store(declaration, items, assessment)
+    lines = []
+    if store:
+        assessment_store(declaration, items, assessment)
+    else:
+        lines = assessment_apply(declaration, items, assessment)
     move.to("assess", Status.ASSESSED)
     declaration.assessed_at = move.now
     year = timezone.localdate(move.now).year
@@ -134,8 +155,8 @@ def _register_and_assess(move: _Move, items, assessment) -> None:
         office_code=office_code, year=year, series=REGISTRATION_SERIES
     )
     declaration.assessment_number = number_next(office_code=office_code, year=year, series=ASSESSMENT_SERIES)
-    for task_name in ON_ASSESSED_TASKS:
-        enqueue_on_commit(task_name, declaration.pk)
+    move.on_commit_tasks.extend(ON_ASSESSED_TASKS)
+    return lines
 
 
 def registers_on_lodgement(office) -> bool:
@@ -168,10 +189,29 @@ def declaration_lodge(*, actor, declaration: Declaration, expected_version: int 
 
 def declaration_submit(*, actor, data: dict) -> Declaration:
     """Create and lodge in one transaction (what a broker's software sends): either the declaration is
-    lodged, or ``DeclarationInvalid`` lists every problem and nothing at all is stored."""
+    lodged, or ``DeclarationInvalid`` lists every problem and nothing at all is stored.
+
+    The hot path of national volume: the declaration is built, validated and assessed in memory, then
+    written once (declaration, items with their values, tax lines, history, one audit event).
+    """
+    declaration, items = drafts.draft_build(actor=actor, data=data)
+    errors, assessment = lodgement_check(declaration, items, [], actor=actor, day=_today())
+    if errors:
+        raise DeclarationInvalid(errors)
     with transaction.atomic():
-        draft = drafts.declaration_create(actor=actor, data=data)
-        return declaration_lodge(actor=actor, declaration=draft)
+        move = _Move(declaration, actor, "")
+        move.to("lodge", Status.LODGED)
+        declaration.lodged_at = move.now
+        lines = []
+        if registers_on_lodgement(declaration.office):
+            lines = _register_and_assess_in_memory(move, items, assessment, store=False)
+
+        def insert_rows():
+            DeclarationItem.objects.bulk_create(items)
+            TaxLine.objects.bulk_create(lines)
+
+        drafts.lrn_check(declaration)
+        return move.finish("submitted", extra=_numbers(declaration), before_audit=insert_rows)
 
 
 def _numbers(declaration) -> dict:

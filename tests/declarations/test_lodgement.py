@@ -102,3 +102,37 @@ def test_query_count_of_a_lodgement_does_not_grow_with_items(world):
     queries_for(1, "warm-up")
     assert queries_for(2, "two") == queries_for(40, "forty")
     assert Declaration.objects.filter(status=Status.ASSESSED).count() == 3
+
+
+def test_submit_stores_what_create_then_lodge_stores_in_one_transaction(world):
+    from declarations.models import DeclarationItem
+    from declarations.services.lifecycle import declaration_submit
+
+    trader = world["users"]["trader_a"]
+    two_steps = declaration_lodge(actor=trader, declaration=declaration_create(actor=trader, data=declaration_data()))
+    audit_before = AuditEvent.objects.count()
+
+    with CaptureQueriesContext(connection) as captured:
+        submitted = declaration_submit(actor=trader, data=declaration_data(lrn="LRN-0002"))
+
+    def stored(declaration):
+        lines = TaxLine.objects.filter(declaration=declaration).order_by("position")
+        return {
+            "status": declaration.status,
+            "customs_value": declaration.customs_value,
+            "total": declaration.total_taxes,
+            "lines": [(line.item_number, line.measure_type, line.base, line.amount) for line in lines],
+            "items": list(
+                DeclarationItem.objects.filter(declaration=declaration).values_list("number", "customs_value")
+            ),
+            "history": list(
+                StatusChange.objects.filter(declaration=declaration).values_list("action", "to_status")
+            ),
+        }
+
+    assert stored(submitted) == stored(two_steps)
+    assert submitted.registration_number == two_steps.registration_number + 1
+    assert list(AuditEvent.objects.filter(sequence__gt=audit_before).values_list("action", flat=True)) == [
+        "declarations.declaration.submitted"
+    ]
+    assert len(captured.captured_queries) <= 17
