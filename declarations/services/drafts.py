@@ -14,7 +14,7 @@ half-filled, but it never stores an unknown code.
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from customs.models import Broker, CustomsOffice, Trader
+from customs.models import CustomsOffice, Trader
 from customs.services.audit import audit_record
 from declarations.choices import EDITABLE_STATES, Status
 from declarations.models import Declaration, DeclarationDocument, DeclarationItem
@@ -90,7 +90,11 @@ def _build_items(declaration: Declaration, rows: list[dict]) -> list[Declaration
 
 def _resolve_parties(*, actor, data: dict, errors: list[FieldError]):
     """Office, trader and broker of a new declaration, from their codes, checked for the actor."""
-    office = CustomsOffice.objects.filter(code=data.get("office") or "", active=True).first()
+    office = (
+        CustomsOffice.objects.filter(code=data.get("office") or "", active=True)
+        .select_related("declaration_settings")
+        .first()
+    )
     if office is None:
         errors.append(FieldError("office", "unknown_code", _("Choose an active customs office.")))
     trader = Trader.objects.filter(taxpayer_id=data.get("trader") or "", active=True).first()
@@ -104,7 +108,7 @@ def _resolve_parties(*, actor, data: dict, errors: list[FieldError]):
                 "trader", "declarant_not_authorised", _("You are not authorised to declare for this trader.")
             )
         )
-    broker = Broker.objects.get(pk=actor.broker_id) if actor.broker_id else None
+    broker = actor.broker if actor.broker_id else None  # cached on the user for the request
     return office, trader, broker
 
 
@@ -133,7 +137,7 @@ def _lrn_error(lrn) -> FieldError:
 
 
 def _save_checked(declaration: Declaration, *, creating: bool) -> None:
-    """Save; a concurrent save of the same LRN (past the ``_lrn_taken`` check) becomes the field error.
+    """Save; a taken LRN (the unique constraints per declarant) becomes the field error.
 
     Called inside the service's ``atomic()``, which the raised error rolls back: no savepoint needed.
     """
@@ -171,21 +175,14 @@ def draft_build(*, actor, data: dict) -> tuple[Declaration, list[DeclarationItem
     return declaration, _build_items(declaration, rows)
 
 
-def lrn_check(declaration: Declaration) -> None:
-    """``DeclarationInvalid`` when the declarant already has a declaration of this LRN."""
-    if _lrn_taken(declaration):
-        raise DeclarationInvalid([_lrn_error(declaration.lrn)])
-
-
 def declaration_insert(declaration: Declaration) -> None:
-    """Insert a built declaration, in the caller's transaction; a concurrent twin of its LRN (past
-    ``lrn_check``), refused by the database's unique constraint, becomes the field error."""
+    """Insert a built declaration, in the caller's transaction. A taken LRN is refused by the
+    database's unique constraint (race-free, and no query to ask first) and becomes the field error."""
     _save_checked(declaration, creating=True)
 
 
 def draft_insert(declaration: Declaration, items: list[DeclarationItem]) -> None:
     """Insert a built declaration and its items, in the caller's transaction."""
-    lrn_check(declaration)
     declaration_insert(declaration)
     DeclarationItem.objects.bulk_create(items)
 

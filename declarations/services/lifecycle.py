@@ -210,7 +210,6 @@ def declaration_submit(*, actor, data: dict) -> Declaration:
             DeclarationItem.objects.bulk_create(items)
             TaxLine.objects.bulk_create(lines)
 
-        drafts.lrn_check(declaration)
         return move.finish("submitted", extra=_numbers(declaration), before_audit=insert_rows)
 
 

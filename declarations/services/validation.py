@@ -339,7 +339,12 @@ def _check_declarant(declaration, actor, day, direction, errors):
     if actor is None or not (actor.trader_id or actor.broker_id):
         return  # an officer registering a lodged declaration: the declarant was checked on lodgement
     scope = AuthorisationScope.IMPORT if direction == "IM" else AuthorisationScope.EXPORT
-    allowed = trader_list_for_user(actor, on_day=day, scope=scope).filter(pk=declaration.trader_id).exists()
+    if actor.trader_id:  # a trader declares for itself while it is active
+        allowed = declaration.trader_id == actor.trader_id and declaration.trader.active
+    else:
+        allowed = (
+            trader_list_for_user(actor, on_day=day, scope=scope).filter(pk=declaration.trader_id).exists()
+        )
     if not allowed:
         errors.append(
             FieldError(
