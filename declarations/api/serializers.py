@@ -246,7 +246,7 @@ class DeclarationSerializer(serializers.Serializer):
             "declarant": declaration.declarant_name,
             "customs_value": _decimal(declaration.customs_value),
             "total_taxes": _decimal(declaration.total_taxes),
-            "created_at": serializers.DateTimeField().to_representation(declaration.created_at),
+            "created_at": _datetime(declaration.created_at),
             "registered_at": _datetime(declaration.registered_at),
             "released_at": _datetime(declaration.released_at),
         }
@@ -276,24 +276,59 @@ class DeclarationSerializer(serializers.Serializer):
             declaration.reference_date.isoformat() if declaration.reference_date else None
         )
         data["exchange_rates"] = declaration.exchange_rates
+        # The rows are written out by hand, not through nested serializers: the response of every
+        # lodgement carries them, and DRF's per-row machinery would cost more than the lodgement.
+        # The nested serializers above still describe them in the OpenAPI schema.
+        item_serializer = DeclarationItemSerializer()
         data["items"] = [
-            DeclarationItemSerializer(item).data for item in declaration.items.all().order_by("number")
+            item_serializer.to_representation(item) for item in declaration.items.all().order_by("number")
         ]
-        data["tax_lines"] = DeclarationTaxLineSerializer(
-            declaration.tax_lines.order_by("position"), many=True
-        ).data
-        data["documents"] = DeclarationDocumentSerializer(
-            declaration.documents.order_by("pk"), many=True
-        ).data
-        data["history"] = StatusChangeSerializer(
-            declaration.status_changes.select_related("actor").order_by("occurred_at", "pk"), many=True
-        ).data
+        data["tax_lines"] = [
+            {
+                "item_number": line.item_number,
+                "measure_type": line.measure_type,
+                "label": line.label,
+                "base": _decimal(line.base),
+                "expression": line.expression,
+                "formula": line.formula,
+                "unrounded": _decimal(line.unrounded),
+                "amount": _decimal(line.amount),
+                "note": line.note,
+            }
+            for line in declaration.tax_lines.order_by("position")
+        ]
+        data["documents"] = [
+            {
+                "id": document.pk,
+                "item_number": document.item_number,
+                "document_type": document.document_type_id,
+                "reference": document.reference,
+                "issued_on": document.issued_on.isoformat() if document.issued_on else None,
+                "has_file": bool(document.file),
+                "uploaded_at": _datetime(document.uploaded_at),
+            }
+            for document in declaration.documents.order_by("pk")
+        ]
+        data["history"] = [
+            {
+                "action": change.action,
+                "from_status": change.from_status,
+                "to_status": change.to_status,
+                "actor": change.actor.username if change.actor_id else "",
+                "reason": change.reason,
+                "occurred_at": _datetime(change.occurred_at),
+            }
+            for change in declaration.status_changes.select_related("actor").order_by("occurred_at", "pk")
+        ]
         data["allowed_actions"] = self.context.get("allowed_actions", [])
         return data
 
 
+_DATETIME = serializers.DateTimeField()
+
+
 def _datetime(value):
-    return None if value is None else serializers.DateTimeField().to_representation(value)
+    return None if value is None else _DATETIME.to_representation(value)
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -113,3 +113,33 @@ def test_a_submit_that_cannot_be_lodged_stores_nothing(api, world):
     assert refused.status_code == 400
     assert refused.json()["error"]["fields"]["counterparty_name"][0]["code"] == "required"
     assert Declaration.objects.count() == 0
+
+
+def test_the_rows_written_out_by_hand_match_the_serializers_of_the_schema(api, world):
+    from declarations.api.serializers import (
+        DeclarationDocumentSerializer,
+        DeclarationTaxLineSerializer,
+        StatusChangeSerializer,
+    )
+    from declarations.services.drafts import declaration_document_attach
+
+    api.force_authenticate(world["users"]["trader_a"])
+    created = api.post(URL, _json(declaration_data()), format="json").json()
+    declaration = Declaration.objects.get(pk=created["id"])
+    declaration_document_attach(
+        actor=world["users"]["trader_a"], declaration=declaration, document_type="ST1", reference="ST-77"
+    )
+    body = api.post(f"{URL}{created['id']}/lodge/").json()
+
+    assert (
+        body["tax_lines"]
+        == DeclarationTaxLineSerializer(declaration.tax_lines.order_by("position"), many=True).data
+    )
+    assert (
+        body["documents"]
+        == DeclarationDocumentSerializer(declaration.documents.order_by("pk"), many=True).data
+    )
+    assert (
+        body["history"]
+        == StatusChangeSerializer(declaration.status_changes.order_by("occurred_at", "pk"), many=True).data
+    )
