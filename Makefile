@@ -4,7 +4,7 @@
 #   make test [ARGS="-k x"]   the whole test suite, pytest -n auto, against PostgreSQL and Redis
 #   make lint                 ruff, import-linter, manage.py check, missing migrations
 #   make messages             update and compile the Russian and Turkmen translations
-#   make bench                tariff benchmarks (assessment and search speed), printed figures
+#   make bench                tariff and declarations benchmarks, printed figures (bench-finder: 1M rows)
 #   make totp                 the current second-factor code of the demo staff
 #   make clean CONFIRM=yes    delete var/ (embedded database, Redis data, secret key, media)
 #
