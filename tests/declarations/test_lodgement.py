@@ -109,7 +109,9 @@ def test_submit_stores_what_create_then_lodge_stores_in_one_transaction(world):
     from declarations.services.lifecycle import declaration_submit
 
     trader = world["users"]["trader_a"]
-    two_steps = declaration_lodge(actor=trader, declaration=declaration_create(actor=trader, data=declaration_data()))
+    two_steps = declaration_lodge(
+        actor=trader, declaration=declaration_create(actor=trader, data=declaration_data())
+    )
     audit_before = AuditEvent.objects.count()
 
     with CaptureQueriesContext(connection) as captured:
