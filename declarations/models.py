@@ -48,6 +48,7 @@ def _cost_currency(label, related_name):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="+",
         verbose_name=label,
         to_field="code",
@@ -62,27 +63,41 @@ class Declaration(models.Model):
     an export. ``broker`` is the declarant when a broker lodges; otherwise the trader declares itself.
     The foreign party (exporter of an import, consignee of an export) is free text, as on the form.
     ``version`` counts every write and gives the API's ETag.
+
+    Indexes: only those the finder and the selectors use (``Meta.indexes``). The foreign keys to code
+    lists and parties have no index of their own: nothing looks declarations up by currency or
+    country, and every insert would pay for each of them at national volume.
     """
 
     declaration_type = models.CharField(_("type"), max_length=3, choices=DeclarationType.choices)
     direction = models.CharField(_("direction"), max_length=2, editable=False)
     office = models.ForeignKey(
-        CustomsOffice, on_delete=models.PROTECT, related_name="declarations", verbose_name=_("office")
+        CustomsOffice,
+        on_delete=models.PROTECT,
+        db_index=False,  # the (office, ...) indexes below serve every query by office
+        related_name="declarations",
+        verbose_name=_("office"),
     )
     trader = models.ForeignKey(
-        Trader, on_delete=models.PROTECT, related_name="declarations", verbose_name=_("trader")
+        Trader,
+        on_delete=models.PROTECT,
+        db_index=False,  # declaration_trader_created_idx serves it
+        related_name="declarations",
+        verbose_name=_("trader"),
     )
     broker = models.ForeignKey(
         Broker,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="declarations",
         verbose_name=_("broker (declarant)"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="+",
         verbose_name=_("created by"),
     )
@@ -95,6 +110,7 @@ class Declaration(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="+",
         verbose_name=_("foreign party country"),
         to_field="code",
@@ -104,6 +120,7 @@ class Declaration(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="+",
         verbose_name=_("country of dispatch"),
         to_field="code",
@@ -113,6 +130,7 @@ class Declaration(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="+",
         verbose_name=_("country of destination"),
         to_field="code",
@@ -122,6 +140,7 @@ class Declaration(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         verbose_name=_("delivery terms (Incoterm)"),
         to_field="code",
     )
@@ -131,6 +150,7 @@ class Declaration(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         verbose_name=_("mode of transport at the border"),
         to_field="code",
     )
@@ -140,6 +160,7 @@ class Declaration(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="+",
         verbose_name=_("nationality of the means of transport"),
         to_field="code",
@@ -151,6 +172,7 @@ class Declaration(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="+",
         verbose_name=_("invoice currency"),
         to_field="code",
@@ -270,7 +292,11 @@ class DeclarationItem(models.Model):
     """One item (goods line) of a declaration, with its valuation once assessed."""
 
     declaration = models.ForeignKey(
-        Declaration, on_delete=models.CASCADE, related_name="items", verbose_name=_("declaration")
+        Declaration,
+        on_delete=models.CASCADE,
+        db_index=False,  # declaration_item_number_unique (declaration, number) serves it
+        related_name="items",
+        verbose_name=_("declaration"),
     )
     number = models.PositiveSmallIntegerField(_("item number"))
     commodity_code = models.CharField(_("commodity code"), max_length=10, blank=True)
@@ -280,6 +306,7 @@ class DeclarationItem(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="+",
         verbose_name=_("country of origin"),
         to_field="code",
@@ -290,6 +317,7 @@ class DeclarationItem(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         verbose_name=_("procedure (CPC)"),
         to_field="code",
     )
@@ -298,6 +326,7 @@ class DeclarationItem(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         verbose_name=_("additional procedure code"),
         to_field="code",
     )
@@ -307,6 +336,7 @@ class DeclarationItem(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         verbose_name=_("kind of packages"),
         to_field="code",
     )
@@ -387,7 +417,11 @@ class TaxLine(models.Model):
     """
 
     declaration = models.ForeignKey(
-        Declaration, on_delete=models.CASCADE, related_name="tax_lines", verbose_name=_("declaration")
+        Declaration,
+        on_delete=models.CASCADE,
+        db_index=False,  # tax_line_position_unique (declaration, position) serves it
+        related_name="tax_lines",
+        verbose_name=_("declaration"),
     )
     item_number = models.PositiveSmallIntegerField(_("item number"), null=True, blank=True)
     position = models.PositiveSmallIntegerField(_("position"))
@@ -427,6 +461,7 @@ class StatusChange(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="+",
         verbose_name=_("by"),
     )
