@@ -65,20 +65,22 @@ class _Move:
         )
         declaration.status = target
 
-    def finish(self, action: str, *, extra: dict | None = None, before_audit=None) -> Declaration:
-        """Save the declaration (insert it when new), then ``before_audit()`` (rows that need its id),
-        the status changes and one audit event; the tasks go on commit."""
+    def finish(self, action: str, *, extra=None, before_audit=None) -> Declaration:
+        """Save the declaration (insert it when new), its status changes, then ``before_audit()``
+        (more rows that need its id), and one audit event; the tasks go on commit. ``extra``: more for
+        the audit event, or a function giving it once ``before_audit`` has run."""
         declaration = self.declaration
         if declaration.pk is None:
             drafts.declaration_insert(declaration)
         else:
             declaration.version += 1
             declaration.save()
+        StatusChange.objects.bulk_create(self.changes)
         if before_audit is not None:
             before_audit()
-        StatusChange.objects.bulk_create(self.changes)
         for task_name in self.on_commit_tasks:
             enqueue_on_commit(task_name, declaration.pk)
+        extra = extra() if callable(extra) else extra
         after = {"status": declaration.status, "version": declaration.version, **(extra or {})}
         if self.reason:
             after["reason"] = self.reason
@@ -135,8 +137,9 @@ def _register_and_assess(move: _Move, items, assessment) -> None:
 
 
 def _register_and_assess_in_memory(move: _Move, items, assessment, *, store: bool) -> list:
-    """The moves, the assessment and the numbers; with ``store`` the assessment is written at once,
-    otherwise its tax lines are returned for a declaration not inserted yet."""
+    """The moves, the assessment and (with ``store``) the numbers; with ``store`` the assessment is
+    written at once, otherwise its tax lines are returned for a declaration not inserted yet, and
+    the caller takes the numbers (``_numbers_take``) once the rows are in."""
     declaration = move.declaration
     move.to("register", Status.REGISTERED)
     declaration.registered_at = move.now
@@ -147,7 +150,16 @@ def _register_and_assess_in_memory(move: _Move, items, assessment, *, store: boo
         lines = assessment_apply(declaration, items, assessment)
     move.to("assess", Status.ASSESSED)
     declaration.assessed_at = move.now
-    year = timezone.localdate(move.now).year
+    if store:
+        _numbers_take(declaration, move.now)
+    move.on_commit_tasks.extend(ON_ASSESSED_TASKS)
+    return lines
+
+
+def _numbers_take(declaration, now) -> None:
+    """The registration (C) and assessment (A) numbers of the office and year. Each series' row stays
+    locked until commit, so callers take them as late in the transaction as they can."""
+    year = timezone.localdate(now).year
     office_code = declaration.office.code
     declaration.registration_year = year
     declaration.registration_series = REGISTRATION_SERIES
@@ -155,8 +167,6 @@ def _register_and_assess_in_memory(move: _Move, items, assessment, *, store: boo
         office_code=office_code, year=year, series=REGISTRATION_SERIES
     )
     declaration.assessment_number = number_next(office_code=office_code, year=year, series=ASSESSMENT_SERIES)
-    move.on_commit_tasks.extend(ON_ASSESSED_TASKS)
-    return lines
 
 
 def registers_on_lodgement(office) -> bool:
@@ -202,15 +212,22 @@ def declaration_submit(*, actor, data: dict) -> Declaration:
         move = _Move(declaration, actor, "")
         move.to("lodge", Status.LODGED)
         declaration.lodged_at = move.now
-        lines = []
-        if registers_on_lodgement(declaration.office):
-            lines = _register_and_assess_in_memory(move, items, assessment, store=False)
+        registering = registers_on_lodgement(declaration.office)
+        lines = _register_and_assess_in_memory(move, items, assessment, store=False) if registering else []
 
         def insert_rows():
             DeclarationItem.objects.bulk_create(items)
             TaxLine.objects.bulk_create(lines)
+            if registering:  # the numbers last: their rows stay locked until commit
+                _numbers_take(declaration, move.now)
+                Declaration.objects.filter(pk=declaration.pk).update(
+                    registration_year=declaration.registration_year,
+                    registration_series=declaration.registration_series,
+                    registration_number=declaration.registration_number,
+                    assessment_number=declaration.assessment_number,
+                )
 
-        return move.finish("submitted", extra=_numbers(declaration), before_audit=insert_rows)
+        return move.finish("submitted", extra=lambda: _numbers(declaration), before_audit=insert_rows)
 
 
 def _numbers(declaration) -> dict:
