@@ -278,10 +278,12 @@ class DeclarationSerializer(serializers.Serializer):
         data["exchange_rates"] = declaration.exchange_rates
         # The rows are written out by hand, not through nested serializers: the response of every
         # lodgement carries them, and DRF's per-row machinery would cost more than the lodgement.
-        # The nested serializers above still describe them in the OpenAPI schema.
+        # The nested serializers above still describe them in the OpenAPI schema. ``.all()`` (sorted
+        # here) uses the rows a service just wrote or a prefetch, else one query per relation.
         item_serializer = DeclarationItemSerializer()
         data["items"] = [
-            item_serializer.to_representation(item) for item in declaration.items.all().order_by("number")
+            item_serializer.to_representation(item)
+            for item in sorted(declaration.items.all(), key=lambda item: item.number)
         ]
         data["tax_lines"] = [
             {
@@ -295,7 +297,7 @@ class DeclarationSerializer(serializers.Serializer):
                 "amount": _decimal(line.amount),
                 "note": line.note,
             }
-            for line in declaration.tax_lines.order_by("position")
+            for line in sorted(declaration.tax_lines.all(), key=lambda line: line.position)
         ]
         data["documents"] = [
             {
@@ -307,7 +309,7 @@ class DeclarationSerializer(serializers.Serializer):
                 "has_file": bool(document.file),
                 "uploaded_at": _datetime(document.uploaded_at),
             }
-            for document in declaration.documents.order_by("pk")
+            for document in sorted(declaration.documents.all(), key=lambda document: document.pk)
         ]
         data["history"] = [
             {
@@ -318,7 +320,9 @@ class DeclarationSerializer(serializers.Serializer):
                 "reason": change.reason,
                 "occurred_at": _datetime(change.occurred_at),
             }
-            for change in declaration.status_changes.select_related("actor").order_by("occurred_at", "pk")
+            for change in sorted(
+                declaration.status_changes.all(), key=lambda change: (change.occurred_at, change.pk)
+            )
         ]
         data["allowed_actions"] = self.context.get("allowed_actions", [])
         return data

@@ -28,7 +28,11 @@ from customs.choices import ApiScope
 from declarations.api import serializers
 from declarations.choices import TRANSITIONS
 from declarations.models import DeclarationDocument, IdempotencyKey
-from declarations.selectors import declaration_actions_for, declaration_list_for_user
+from declarations.selectors import (
+    declaration_actions_for,
+    declaration_list_for_user,
+    declaration_rows_prefetch,
+)
 from declarations.services import drafts, lifecycle
 from declarations.services.errors import DeclarationInvalid, NotAuthorised, StaleVersion, TransitionNotAllowed
 from declarations.services.permissions import is_officer_of
@@ -135,7 +139,8 @@ class DeclarationViewSet(
         )
 
     def get_queryset(self):
-        return declaration_list_for_user(self.request.user).order_by("-created_at", "-pk")
+        declarations = declaration_list_for_user(self.request.user).order_by("-created_at", "-pk")
+        return declaration_rows_prefetch(declarations) if self.action == "retrieve" else declarations
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

@@ -227,7 +227,17 @@ def declaration_submit(*, actor, data: dict) -> Declaration:
                     assessment_number=declaration.assessment_number,
                 )
 
-        return move.finish("submitted", extra=lambda: _numbers(declaration), before_audit=insert_rows)
+        submitted = move.finish("submitted", extra=lambda: _numbers(declaration), before_audit=insert_rows)
+        _rows_known(submitted, items=items, tax_lines=lines, documents=[], status_changes=move.changes)
+        return submitted
+
+
+def _rows_known(declaration: Declaration, **rows) -> None:
+    """Keep the rows just written on the instance, as ``prefetch_related`` would, so that a caller
+    reading ``declaration.items.all()`` back (the API's response) needs no query for them."""
+    cache = getattr(declaration, "_prefetched_objects_cache", {})
+    cache.update(rows)
+    declaration._prefetched_objects_cache = cache
 
 
 def _numbers(declaration) -> dict:
