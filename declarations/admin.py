@@ -11,12 +11,21 @@ from declarations.models import (
     StatusChange,
     TaxLine,
 )
+from declarations.services.offices import office_cache_clear
 
 
 @admin.register(OfficeDeclarationSettings)
 class OfficeDeclarationSettingsAdmin(admin.ModelAdmin):
     list_display = ("office", "register_on_lodgement")
     list_editable = ("register_on_lodgement",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        office_cache_clear()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        office_cache_clear()
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -26,6 +26,7 @@ from declarations.services.errors import (
     TransitionNotAllowed,
 )
 from declarations.services.locking import declaration_lock
+from declarations.services.offices import office_for_declarations
 from declarations.services.permissions import declarant_traders, ensure_declarant
 from declarations.services.validation import GENERAL_CODE_FIELDS, ITEM_CODE_FIELDS, references_check
 
@@ -90,11 +91,7 @@ def _build_items(declaration: Declaration, rows: list[dict]) -> list[Declaration
 
 def _resolve_parties(*, actor, data: dict, errors: list[FieldError]):
     """Office, trader and broker of a new declaration, from their codes, checked for the actor."""
-    office = (
-        CustomsOffice.objects.filter(code=data.get("office") or "", active=True)
-        .select_related("declaration_settings")
-        .first()
-    )
+    office = office_for_declarations(data.get("office") or "")
     if office is None:
         errors.append(FieldError("office", "unknown_code", _("Choose an active customs office.")))
     trader = Trader.objects.filter(taxpayer_id=data.get("trader") or "", active=True).first()

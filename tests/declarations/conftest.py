@@ -9,6 +9,7 @@ from django.utils import timezone
 from customs.models import Country, PackageKind, ProcedureCode, TransportMode
 from customs.reference_cache import reference_cache_clear
 from customs.services.users import user_upsert
+from declarations.services.offices import office_cache_clear
 from tests.customs.factories import BrokerAuthorisationFactory, BrokerFactory, OfficeFactory, TraderFactory
 from tests.tariff.conftest import CAR, FISH, PISTOL, small_tariff  # noqa: F401 (fixture)
 
@@ -19,8 +20,10 @@ __all__ = ["CAR", "FISH", "PISTOL"]
 @pytest.fixture(autouse=True)
 def _fresh_reference_cache():
     reference_cache_clear()
+    office_cache_clear()
     yield
     reference_cache_clear()
+    office_cache_clear()
 
 
 @pytest.fixture
