@@ -62,7 +62,12 @@ def audit_record(
         raise RuntimeError("audit_record must be called inside transaction.atomic()")
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_KEY])
-    last = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
+        # Read after the lock is held (its own statement, so its snapshot sees the last commit).
+        cursor.execute(
+            f"SELECT sequence, hash FROM {AuditEvent._meta.db_table} ORDER BY sequence DESC LIMIT 1"
+        )
+        row = cursor.fetchone()
+    last = {"sequence": row[0], "hash": row[1]} if row else None
     actor_is_user = actor is not None and getattr(actor, "pk", None) is not None
     event = AuditEvent(
         sequence=(last["sequence"] + 1) if last else 1,
