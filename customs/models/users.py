@@ -70,7 +70,9 @@ class User(AbstractUser):
 
 
 class ApiClientManager(BaseAPIKeyManager):
-    pass
+    def get_usable_keys(self):
+        # Every request made with a key needs its user: read both at once.
+        return super().get_usable_keys().select_related("user")
 
 
 class ApiClient(AbstractAPIKey):

@@ -51,6 +51,8 @@ def is_officer_of(actor, declaration) -> bool:
         return False
     if actor.is_superuser:
         return True
+    if actor.trader_id or actor.broker_id:
+        return False  # a user acting for a trader or a broker is never the officer of its declarations
     if not any(actor.has_role(role) for role in OFFICER_ROLES):
         return False
     return actor.offices.filter(pk=declaration.office_id).exists()
