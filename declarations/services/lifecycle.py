@@ -49,6 +49,7 @@ class _Move:
         self.status_at_start = declaration.status
         self.now = timezone.now()
         self.on_commit_tasks: list[str] = []  # task names sent with the declaration's id on commit
+        self.take_numbers = False  # registration: ``finish`` takes the C and A numbers
 
     def to(self, name: str, target: str) -> None:
         declaration = self.declaration
@@ -66,18 +67,34 @@ class _Move:
         declaration.status = target
 
     def finish(self, action: str, *, extra=None, before_audit=None) -> Declaration:
-        """Save the declaration (insert it when new), its status changes, then ``before_audit()``
-        (more rows that need its id), and one audit event; the tasks go on commit. ``extra``: more for
-        the audit event, or a function giving it once ``before_audit`` has run."""
+        """Write the move: the declaration (inserted when new), its status changes, ``before_audit()``
+        (more rows that need its id), the numbers when registering, and one audit event; the tasks
+        go on commit. ``extra``: more for the audit event, or a function giving it at the end.
+
+        The numbers come last: each series' row stays locked until commit, so concurrent
+        registrations at an office wait on it for as short a time as possible."""
         declaration = self.declaration
         if declaration.pk is None:
             drafts.declaration_insert(declaration)
+            StatusChange.objects.bulk_create(self.changes)
+            if before_audit is not None:
+                before_audit()
+            if self.take_numbers:
+                _numbers_take(declaration, self.now)
+                Declaration.objects.filter(pk=declaration.pk).update(
+                    registration_year=declaration.registration_year,
+                    registration_series=declaration.registration_series,
+                    registration_number=declaration.registration_number,
+                    assessment_number=declaration.assessment_number,
+                )
         else:
+            StatusChange.objects.bulk_create(self.changes)
+            if before_audit is not None:
+                before_audit()
+            if self.take_numbers:
+                _numbers_take(declaration, self.now)
             declaration.version += 1
             declaration.save()
-        StatusChange.objects.bulk_create(self.changes)
-        if before_audit is not None:
-            before_audit()
         for task_name in self.on_commit_tasks:
             enqueue_on_commit(task_name, declaration.pk)
         extra = extra() if callable(extra) else extra
@@ -137,9 +154,8 @@ def _register_and_assess(move: _Move, items, assessment) -> None:
 
 
 def _register_and_assess_in_memory(move: _Move, items, assessment, *, store: bool) -> list:
-    """The moves, the assessment and (with ``store``) the numbers; with ``store`` the assessment is
-    written at once, otherwise its tax lines are returned for a declaration not inserted yet, and
-    the caller takes the numbers (``_numbers_take``) once the rows are in."""
+    """The moves and the assessment (``finish`` takes the numbers); with ``store`` the assessment is
+    written at once, otherwise its tax lines are returned for a declaration not inserted yet."""
     declaration = move.declaration
     move.to("register", Status.REGISTERED)
     declaration.registered_at = move.now
@@ -150,8 +166,7 @@ def _register_and_assess_in_memory(move: _Move, items, assessment, *, store: boo
         lines = assessment_apply(declaration, items, assessment)
     move.to("assess", Status.ASSESSED)
     declaration.assessed_at = move.now
-    if store:
-        _numbers_take(declaration, move.now)
+    move.take_numbers = True
     move.on_commit_tasks.extend(ON_ASSESSED_TASKS)
     return lines
 
@@ -194,7 +209,7 @@ def declaration_lodge(*, actor, declaration: Declaration, expected_version: int 
         locked.lodged_at = move.now
         if registers_on_lodgement(locked.office):
             _register_and_assess(move, items, assessment)
-        return move.finish("lodged", extra=_numbers(locked))
+        return move.finish("lodged", extra=lambda: _numbers(locked))
 
 
 def declaration_submit(*, actor, data: dict) -> Declaration:
@@ -218,14 +233,6 @@ def declaration_submit(*, actor, data: dict) -> Declaration:
         def insert_rows():
             DeclarationItem.objects.bulk_create(items)
             TaxLine.objects.bulk_create(lines)
-            if registering:  # the numbers last: their rows stay locked until commit
-                _numbers_take(declaration, move.now)
-                Declaration.objects.filter(pk=declaration.pk).update(
-                    registration_year=declaration.registration_year,
-                    registration_series=declaration.registration_series,
-                    registration_number=declaration.registration_number,
-                    assessment_number=declaration.assessment_number,
-                )
 
         submitted = move.finish("submitted", extra=lambda: _numbers(declaration), before_audit=insert_rows)
         _rows_known(submitted, items=items, tax_lines=lines, documents=[], status_changes=move.changes)
@@ -258,7 +265,7 @@ def declaration_register(
         )
         items, assessment = _validated(move.declaration, actor=None, day=_today())
         _register_and_assess(move, items, assessment)
-        return move.finish("registered", extra=_numbers(move.declaration))
+        return move.finish("registered", extra=lambda: _numbers(move.declaration))
 
 
 def declaration_reject(*, actor, declaration, reason: str, expected_version=None) -> Declaration:

@@ -43,10 +43,9 @@ def test_a_car_is_registered_and_assessed_on_lodgement(world):
         "registered",
         "assessed",
     ]
-    assert (
-        AuditEvent.objects.filter(action="declarations.declaration.lodged", object_id=str(lodged.pk)).count()
-        == 1
-    )
+    audit = AuditEvent.objects.get(action="declarations.declaration.lodged", object_id=str(lodged.pk))
+    assert audit.after["number"] == f"TMA01 {year} C 1"
+    assert audit.after["assessment"] == f"TMA01 {year} A 1"
 
 
 def test_an_office_that_registers_by_hand_keeps_the_declaration_lodged(world):
