@@ -395,6 +395,11 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+# gunicorn's shape under test (KERWEN_BENCH_WORKERS / KERWEN_BENCH_THREADS to try others).
+GUNICORN_WORKERS = int(os.environ.get("KERWEN_BENCH_WORKERS", "4"))
+GUNICORN_THREADS = int(os.environ.get("KERWEN_BENCH_THREADS", "4"))
+
+
 def _start_gunicorn(port: int, *, log):
     import subprocess
     import urllib.request
@@ -407,11 +412,11 @@ def _start_gunicorn(port: int, *, log):
         "gunicorn",
         "customs.wsgi",
         "-w",
-        "4",
+        str(GUNICORN_WORKERS),
         "-k",
         "gthread",
         "--threads",
-        "4",
+        str(GUNICORN_THREADS),
         "-b",
         f"127.0.0.1:{port}",
         "--log-level",
@@ -679,7 +684,8 @@ def bench_api(rounds: int = 2, per_client: int = 40) -> None:
     server = _start_gunicorn(port, log=log)
     try:
         print(
-            f"api: gunicorn customs.wsgi -w 4 -k gthread --threads 4 on port {port}, {API_CLIENTS} clients; "
+            f"api: gunicorn customs.wsgi -w {GUNICORN_WORKERS} -k gthread --threads {GUNICORN_THREADS} "
+            f"on port {port}, {API_CLIENTS} clients; "
             f"server log {log.name}"
         )
         # Warm-up: every worker loads its tariff snapshot and code lists once.
