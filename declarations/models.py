@@ -56,6 +56,38 @@ def _cost_currency(label, related_name):
     )
 
 
+# The general segment's fields, in the order of the form (the declaration pages show them so).
+GENERAL_SEGMENT_FIELDS = (
+    "declaration_type",
+    "office",
+    "trader",
+    "lrn",
+    "counterparty_name",
+    "counterparty_address",
+    "counterparty_country",
+    "dispatch_country",
+    "destination_country",
+    "incoterm",
+    "delivery_place",
+    "transport_mode",
+    "transport_identity",
+    "transport_nationality",
+    "goods_location",
+    "invoice_amount",
+    "invoice_currency",
+    "freight_amount",
+    "freight_currency",
+    "insurance_amount",
+    "insurance_currency",
+    "other_costs_amount",
+    "other_costs_currency",
+    "deductions_amount",
+    "deductions_currency",
+    "freight_split",
+    "total_packages",
+)
+
+
 class Declaration(models.Model):
     """One declaration (SAD): the general segment, its state and its numbers.
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from customs.selectors import office_list_for_user
 from declarations.choices import TRANSITIONS, Side, Status
 from declarations.forms import ActionForm, FinderForm, ReassessGeneralForm, ReassessItemForm
-from declarations.models import Declaration, DeclarationDocument, DeclarationItem
+from declarations.models import GENERAL_SEGMENT_FIELDS, Declaration, DeclarationDocument, DeclarationItem
 from declarations.selectors import (
     FinderQuery,
     declaration_actions_for,
@@ -37,34 +37,9 @@ PAGE_SIZE = 50
 MOVES_WITHOUT_REASON = frozenset({"register", "release"})
 # General fields shown on the declaration page, in the order of the form.
 GENERAL_FIELDS = [
-    "declaration_type",
-    "lrn",
-    "office",
-    "trader",
+    *GENERAL_SEGMENT_FIELDS[:3],
     "broker",
-    "counterparty_name",
-    "counterparty_address",
-    "counterparty_country",
-    "dispatch_country",
-    "destination_country",
-    "incoterm",
-    "delivery_place",
-    "transport_mode",
-    "transport_identity",
-    "transport_nationality",
-    "goods_location",
-    "invoice_amount",
-    "invoice_currency",
-    "freight_amount",
-    "freight_currency",
-    "insurance_amount",
-    "insurance_currency",
-    "other_costs_amount",
-    "other_costs_currency",
-    "deductions_amount",
-    "deductions_currency",
-    "freight_split",
-    "total_packages",
+    *GENERAL_SEGMENT_FIELDS[3:],
     "lane",
     "customs_value",
     "total_taxes",

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from customs.choices import AuthorisationScope
 from customs.models import Trader
 from customs.selectors import trader_list_for_user
-from declarations.models import Declaration, DeclarationDocument, DeclarationItem
+from declarations.models import GENERAL_SEGMENT_FIELDS, Declaration, DeclarationDocument, DeclarationItem
 from declarations.selectors import declaration_actions_for, declaration_detail, declaration_list_for_user
 from declarations.services.drafts import (
     ATTACHABLE_STATES,
@@ -51,35 +51,7 @@ from portal.declaration_forms import (
 )
 
 # General fields shown on the declaration page, in order (model field names).
-GENERAL_FACTS = [
-    "declaration_type",
-    "office",
-    "trader",
-    "lrn",
-    "counterparty_name",
-    "counterparty_address",
-    "counterparty_country",
-    "dispatch_country",
-    "destination_country",
-    "incoterm",
-    "delivery_place",
-    "transport_mode",
-    "transport_identity",
-    "transport_nationality",
-    "goods_location",
-    "invoice_amount",
-    "invoice_currency",
-    "freight_amount",
-    "freight_currency",
-    "insurance_amount",
-    "insurance_currency",
-    "other_costs_amount",
-    "other_costs_currency",
-    "deductions_amount",
-    "deductions_currency",
-    "freight_split",
-    "total_packages",
-]
+GENERAL_FACTS = list(GENERAL_SEGMENT_FIELDS)
 
 
 def _traders(user):
