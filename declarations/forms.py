@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from declarations.choices import OFFICER_VISIBLE_STATES, Lane, Status
 from declarations.selectors import FinderQuery
+from tariff.forms import commodity_code_field, origin_field
 
 
 class FinderForm(forms.Form):
@@ -153,18 +154,8 @@ class ReassessGeneralForm(forms.Form):
 class ReassessItemForm(forms.Form):
     """The corrections an officer may make to one item before re-assessing it."""
 
-    commodity_code = forms.RegexField(
-        label=_("Commodity code"),
-        regex=r"^\s*[0-9]{10}\s*$",
-        error_messages={"invalid": _("Enter the 10-digit national commodity code.")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 12, "autocomplete": "off"}),
-    )
-    origin = forms.RegexField(
-        label=_("Country of origin"),
-        regex=r"^\s*[A-Za-z]{2}\s*$",
-        error_messages={"invalid": _("Enter the two-letter country code, e.g. CN.")},
-        widget=forms.TextInput(attrs={"size": 4}),
-    )
+    commodity_code = commodity_code_field()
+    origin = origin_field()
     invoice_price = _decimal(_("Item price"), decimal_places=4)
     net_mass = _decimal(_("Net mass (kg)"), decimal_places=6)
     gross_mass = _decimal(_("Gross mass (kg)"), decimal_places=6)

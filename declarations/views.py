@@ -9,10 +9,9 @@ import os
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -20,6 +19,7 @@ from customs.selectors import office_list_for_user
 from declarations.choices import TRANSITIONS, Side, Status
 from declarations.forms import ActionForm, FinderForm, ReassessGeneralForm, ReassessItemForm
 from declarations.models import GENERAL_SEGMENT_FIELDS, Declaration, DeclarationDocument, DeclarationItem
+from declarations.presentation import field_label, print_links
 from declarations.selectors import (
     FinderQuery,
     declaration_actions_for,
@@ -123,28 +123,6 @@ def _value(declaration, name):
     return "" if value is None else value
 
 
-def _print_links(declaration) -> list[tuple[str, str]]:
-    """Links to the printed documents, when the print module provides them."""
-    links = []
-    for name, label in [
-        ("declaration-prints:assessment-notice", _("Assessment notice (PDF)")),
-        ("declaration-prints:sad", _("Single Administrative Document (PDF)")),
-    ]:
-        try:
-            links.append((reverse(name, args=[declaration.pk]), label))
-        except NoReverseMatch:
-            continue
-    return links
-
-
-def _label(model, name: str) -> str:
-    """The field's verbose name, or the name itself when the model has no such field."""
-    try:
-        return str(model._meta.get_field(name).verbose_name)
-    except FieldDoesNotExist:
-        return name
-
-
 def _pending_changes(declaration) -> list[tuple[str, object]]:
     """The amendment the declarant asks for, as (field label, new value) rows."""
     rows = []
@@ -154,11 +132,14 @@ def _pending_changes(declaration) -> list[tuple[str, object]]:
         elif key == "item_changes" and isinstance(value, dict):
             numbered = list(value.items())
         else:
-            rows.append((_label(Declaration, key), value))
+            rows.append((field_label(Declaration, key), value))
             continue
         for number, row in numbered:
             for item_key, item_value in (row or {}).items():
-                label = _("Item %(n)s: %(field)s") % {"n": number, "field": _label(DeclarationItem, item_key)}
+                label = _("Item %(n)s: %(field)s") % {
+                    "n": number,
+                    "field": field_label(DeclarationItem, item_key),
+                }
                 rows.append((label, item_value))
     return rows
 
@@ -198,7 +179,7 @@ def _render_detail(
         "general_form": general_form,
         "item_forms": item_forms or [],
         "pending_changes": _pending_changes(declaration),
-        "print_links": _print_links(declaration),
+        "print_links": print_links(declaration),
     }
     return render(request, "declarations/detail.html", context, status=status)
 

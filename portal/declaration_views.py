@@ -7,10 +7,9 @@ to the input (or the item row) it names.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,6 +18,7 @@ from customs.choices import AuthorisationScope
 from customs.models import Trader
 from customs.selectors import trader_list_for_user
 from declarations.models import GENERAL_SEGMENT_FIELDS, Declaration, DeclarationDocument, DeclarationItem
+from declarations.presentation import field_label, print_links
 from declarations.selectors import declaration_actions_for, declaration_detail, declaration_list_for_user
 from declarations.services.drafts import (
     ATTACHABLE_STATES,
@@ -188,29 +188,6 @@ def declaration_edit(request, pk):
 # ------------------------------------------------------------------------------------ declaration page
 
 
-def _print_links(declaration) -> list[tuple[str, str]]:
-    """Links to the printed documents, where that module is installed."""
-    links = []
-    if declaration.assessment_number is None:
-        return links
-    for name, label in (
-        ("declaration-prints:assessment-notice", _("Assessment notice (PDF)")),
-        ("declaration-prints:sad", _("Printed declaration (SAD, PDF)")),
-    ):
-        try:
-            links.append((reverse(name, args=[declaration.pk]), label))
-        except NoReverseMatch:
-            continue
-    return links
-
-
-def _label(model, name: str) -> str:
-    try:
-        return str(model._meta.get_field(name).verbose_name)
-    except FieldDoesNotExist:  # a path that is no model field (``documents``): show it as it is
-        return name
-
-
 def _fact_value(declaration, name):
     value = getattr(declaration, name)
     if name in ("declaration_type", "freight_split"):
@@ -234,7 +211,7 @@ def _page_errors(errors, items) -> tuple[dict, dict, list]:
         match = ITEM_PATH.match(error.field)
         if match and int(match.group(1)) < len(items):
             name = match.group(2) or ""
-            label = _label(DeclarationItem, name) if name else ""
+            label = field_label(DeclarationItem, name) if name else ""
             by_item.setdefault(int(match.group(1)), []).append((label, error.message))
         elif error.field in GENERAL_FACTS:
             general.setdefault(error.field, []).append(error.message)
@@ -248,7 +225,7 @@ def _render_page(request, declaration, *, errors=None, forms=None, status=200, c
     items = [item for item, _lines in detail["items"]]
     general_errors, item_errors, other_errors = _page_errors(errors, items)
     facts = [
-        (name, _label(Declaration, name), _fact_value(declaration, name), general_errors.get(name, []))
+        (name, field_label(Declaration, name), _fact_value(declaration, name), general_errors.get(name, []))
         for name in GENERAL_FACTS
     ]
     rows = [
@@ -266,7 +243,7 @@ def _render_page(request, declaration, *, errors=None, forms=None, status=200, c
         "other_errors": other_errors,
         "actions": actions,
         "check": check,
-        "print_links": _print_links(declaration),
+        "print_links": print_links(declaration),
         "can_attach": declaration.status in ATTACHABLE_STATES
         and is_declarant_side(request.user, declaration),
         "document_form": forms.get("document") or DocumentForm(),

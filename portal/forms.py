@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from customs.models import Currency, Incoterm
 from tariff.engine import ABSURD_AMOUNT, AssessmentInput, ItemInput
 from tariff.expressions import Unit
+from tariff.forms import commodity_code_field, origin_field
 from tariff.valuation import Cost, DeclaredCosts
 
 
@@ -27,18 +28,8 @@ def _money(label, required=True, help_text=""):
 class SimulatorForm(forms.Form):
     """One item of a would-be import, for the public duty simulator."""
 
-    commodity_code = forms.RegexField(
-        label=_("Commodity code"),
-        regex=r"^\s*[0-9]{10}\s*$",
-        error_messages={"invalid": _("Enter the 10-digit national commodity code.")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 12, "autocomplete": "off"}),
-    )
-    origin = forms.RegexField(
-        label=_("Country of origin"),
-        regex=r"^\s*[A-Za-z]{2}\s*$",
-        error_messages={"invalid": _("Enter the two-letter country code, e.g. CN.")},
-        widget=forms.TextInput(attrs={"size": 4}),
-    )
+    commodity_code = commodity_code_field()
+    origin = origin_field()
     preference_requested = forms.BooleanField(label=_("Ask for a preferential rate"), required=False)
     documents = forms.CharField(
         label=_("Documents attached"),
