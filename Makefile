@@ -49,7 +49,7 @@ lint: venv
 		&& $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null'
 
 messages: venv
-	$(DEVSTACK) exec -- sh -c '$(PY) manage.py makemessages -l ru -l tk --ignore .venv --ignore var --ignore tests \
+	$(DEVSTACK) exec -- sh -c '$(PY) manage.py makemessages -l ru -l tk --no-obsolete --ignore .venv --ignore var --ignore tests --ignore benchmarks \
 		&& $(PY) manage.py compilemessages --ignore .venv'
 
 bench: venv
