@@ -199,3 +199,16 @@ class ReassessItemForm(forms.Form):
             else:
                 row[name] = value
         return row
+
+
+class TimeReleaseForm(forms.Form):
+    """The period of the Time Release Study (released between the two dates)."""
+
+    date_from = forms.DateField(label=_("Released from"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("Released until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_to"] < cleaned["date_from"]:
+            self.add_error("date_to", _("The end of the period is before its start."))
+        return cleaned

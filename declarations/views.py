@@ -4,6 +4,7 @@ Views stay thin: reads go through ``declarations.selectors`` (scoped to the user
 lifecycle services; errors of the services are shown to the officer, a success redirects (POST-redirect-GET).
 """
 
+import datetime
 import functools
 import os
 
@@ -12,12 +13,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from customs.selectors import office_list_for_user
 from declarations.choices import TRANSITIONS, Side, Status
-from declarations.forms import ActionForm, FinderForm, ReassessGeneralForm, ReassessItemForm
+from declarations.forms import ActionForm, FinderForm, ReassessGeneralForm, ReassessItemForm, TimeReleaseForm
 from declarations.models import GENERAL_SEGMENT_FIELDS, Declaration, DeclarationDocument, DeclarationItem
 from declarations.presentation import field_label, print_links
 from declarations.selectors import (
@@ -28,6 +30,7 @@ from declarations.selectors import (
     declaration_find_page,
     declaration_get_for_officer_view,
     is_officer_user,
+    time_release_study,
 )
 from declarations.services import lifecycle
 from declarations.services.errors import DeclarationInvalid, NotAuthorised, TransitionNotAllowed
@@ -290,3 +293,24 @@ def document_file(request, pk, document_pk):
         filename=os.path.basename(document.file.name),
         as_attachment=False,
     )
+
+
+@require_GET
+@officer_required
+def time_release(request):
+    """The WCO Time Release Study of the officer's offices: hours from registration to release, by
+    office and lane, over a period (the last 30 days unless asked)."""
+    today = timezone.localdate()
+    initial = {"date_from": today - datetime.timedelta(days=30), "date_to": today}
+    form = TimeReleaseForm(request.GET or initial)
+    rows = []
+    if form.is_valid():
+        rows = time_release_study(
+            date_from=form.cleaned_data["date_from"],
+            date_to=form.cleaned_data["date_to"],
+            offices=office_list_for_user(request.user),
+        )
+    longest = max((row["average_hours"] for row in rows), default=0) or 1
+    for row in rows:
+        row["bar_percent"] = round(100 * row["average_hours"] / longest)
+    return render(request, "declarations/time_release.html", {"form": form, "rows": rows})

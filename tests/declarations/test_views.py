@@ -538,3 +538,36 @@ def test_a_move_posted_without_the_version_is_refused_and_nothing_changes(client
     assert "The page is out of date. Reload it and try again." in response.content.decode()
     assert declaration.status == Status.ASSESSED
     assert declaration.version == version
+
+
+def test_the_time_release_study_shows_hours_by_office_and_lane_with_a_bar(client, verified_login, world):
+    import datetime
+
+    from django.utils import timezone
+
+    from declarations.services.lifecycle import declaration_mark_paid, declaration_release
+
+    officer = world["users"]["officer"]
+    for lrn, hours in (("TRS-1", 2), ("TRS-2", 6)):
+        declaration = declaration_mark_paid(actor=None, declaration=_lodged(world, lrn=lrn))
+        declaration = declaration_release(actor=officer, declaration=declaration)
+        Declaration.objects.filter(pk=declaration.pk).update(
+            lane="green", registered_at=declaration.released_at - datetime.timedelta(hours=hours)
+        )
+    today = timezone.localdate().isoformat()
+    _officer_client(client, verified_login, world)
+
+    response = client.get(reverse("declarations:time-release"), {"date_from": today, "date_to": today})
+
+    rows = response.context["rows"]
+    assert response.status_code == 200
+    assert rows == [
+        {"office": "TMA01", "lane": "green", "declarations": 2, "average_hours": 4.0, "bar_percent": 100}
+    ]
+    assert 'style="width: 100%"' in response.content.decode()
+
+
+def test_the_time_release_study_is_for_officers_only(client, world):
+    client.force_login(world["users"]["trader_a"])
+
+    assert client.get(reverse("declarations:time-release")).status_code == 403
