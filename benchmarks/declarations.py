@@ -537,6 +537,84 @@ def _api_trivial(port, key, *, clients: int, per_client: int):
     return time.perf_counter() - started, [elapsed for seconds in outcomes for elapsed in seconds]
 
 
+# wrk drives ``submit`` with the same body but a new LRN per request (its Lua script), and reports the
+# latency percentiles; a load generator in C does not take the server's CPU as Python threads do.
+WRK_SCRIPT = """
+local counter = 0
+local thread_id = 0
+local threads = {}
+function setup(thread)
+  thread_id = thread_id + 1
+  thread:set("tid", thread_id)
+  table.insert(threads, thread)
+end
+function init(args)
+  template = args[1]
+  key = args[2]
+  prefix = args[3]
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = "Api-Key " .. key
+  created = 0
+  failed = 0
+end
+function request()
+  counter = counter + 1
+  local body = string.gsub(template, "__LRN__", prefix .. "-" .. tid .. "-" .. counter)
+  return wrk.format(nil, "/api/v1/declarations/submit/", nil, body)
+end
+function response(status, headers, body)
+  if status == 201 then created = created + 1 else failed = failed + 1 end
+end
+function done(summary, latency, requests)
+  local ok, bad = 0, 0
+  for _, thread in ipairs(threads) do
+    ok = ok + thread:get("created")
+    bad = bad + thread:get("failed")
+  end
+  io.write(string.format("WRK %d %d %.3f %.3f %.3f %.3f\\n", ok, bad, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def _api_wrk(port, key, codes, *, connections: int, seconds: int, prefix: str):
+    """``submit`` under wrk for ``seconds`` with ``connections`` connections: (created, failed,
+    duration s, p50 ms, p95 ms, p99 ms), or None when wrk is not installed."""
+    import json
+    import shutil
+    import subprocess
+    import tempfile
+
+    if shutil.which("wrk") is None:
+        return None
+    template = json.loads(_json_body(_declaration_data(codes[:ITEMS_PER_DECLARATION], "__LRN__")))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        script.name,
+        f"http://127.0.0.1:{port}",
+        "--",
+        json.dumps(template),
+        key,
+        prefix,
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+    os.unlink(script.name)
+    line = next((row for row in output.splitlines() if row.startswith("WRK ")), None)
+    if line is None:
+        raise SystemExit(f"wrk printed no result:\n{output}")
+    created, failed, duration, p50, p95, p99 = line.split()[1:]
+    return int(created), int(failed), float(duration), float(p50), float(p95), float(p99)
+
+
 # The tables of one lodged declaration, in the order the rows are written, and their foreign key.
 FLOOR_TABLES = [
     ("declarations_declaration", None),
@@ -745,6 +823,20 @@ def bench_api(rounds: int = 2, per_client: int = 40) -> None:
                 f"median {statistics.median(seconds) * MS:.1f} ms, p95 {p95:.1f} ms "
                 f"[target ≤ {API_TARGET_P95_MS} ms] {_verdict(p95 <= API_TARGET_P95_MS)}"
             )
+            measured = _api_wrk(
+                port, key, codes, connections=API_CLIENTS, seconds=20, prefix=f"API-{token}-W{round_number}"
+            )
+            if measured is None:
+                print("    (wrk is not installed: apt-get install wrk, for the submit figures under wrk)")
+            else:
+                created, failed, duration, p50, p95, p99 = measured
+                rate = created / duration
+                print(
+                    f"    submit under wrk ({API_CLIENTS} connections, 20 s): {rate:.0f} declarations/s "
+                    f"[target ≥ {API_TARGET_PER_SECOND}/s] {_verdict(rate >= API_TARGET_PER_SECOND)}; "
+                    f"median {p50:.1f} ms, p95 {p95:.1f} ms [target ≤ {API_TARGET_P95_MS} ms] "
+                    f"{_verdict(p95 <= API_TARGET_P95_MS)}, p99 {p99:.1f} ms; {failed} failed"
+                )
             wall, seconds = _api_trivial(port, key, clients=API_CLIENTS, per_client=200)
             print(
                 f"    framework floor, trivial JSON view: {len(seconds) / wall:.0f} requests/s; "
