@@ -1,7 +1,6 @@
 """Root URL configuration. Apps are included by dotted path (strings), so the project package imports
 no app to its right (STYLE.md layers)."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -34,7 +33,5 @@ urlpatterns = [
 
 admin.site.site_header = "Kerwen"
 admin.site.site_title = "Kerwen"
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files (attached documents, printed PDFs) are never served from MEDIA_URL, even with DEBUG:
+# each is read through a view that checks who may see its declaration.

@@ -1,6 +1,10 @@
-"""What the officer and the portal declaration pages show alike: field labels, printed documents."""
+"""What the officer and the portal declaration pages show alike: field labels, printed documents,
+attached files."""
+
+import os
 
 from django.core.exceptions import FieldDoesNotExist
+from django.http import FileResponse, Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
@@ -25,3 +29,23 @@ def print_links(declaration) -> list[tuple[str, str]]:
         except NoReverseMatch:  # the print URLs are not mounted in this deployment
             continue
     return links
+
+
+def document_file_response(user, declaration_pk, document_pk) -> FileResponse:
+    """The scanned file of an attached document, for a user who may see the declaration; 404
+    otherwise. Uploaded files are never served from MEDIA_URL: every read is checked here."""
+    from declarations.models import DeclarationDocument
+    from declarations.selectors import declaration_document_get
+
+    try:
+        document = declaration_document_get(user, declaration_pk, document_pk)
+    except DeclarationDocument.DoesNotExist as error:
+        raise Http404(_("No such document.")) from error
+    if not document.file:
+        raise Http404(_("This document has no file."))
+    return FileResponse(
+        document.file.open("rb"),
+        content_type=document.content_type or None,
+        filename=os.path.basename(document.file.name),
+        as_attachment=False,
+    )

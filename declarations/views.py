@@ -6,12 +6,11 @@ lifecycle services; errors of the services are shown to the officer, a success r
 
 import datetime
 import functools
-import os
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,13 +19,12 @@ from django.views.decorators.http import require_GET, require_POST
 from customs.selectors import office_list_for_user
 from declarations.choices import TRANSITIONS, Side, Status
 from declarations.forms import ActionForm, FinderForm, ReassessGeneralForm, ReassessItemForm, TimeReleaseForm
-from declarations.models import GENERAL_SEGMENT_FIELDS, Declaration, DeclarationDocument, DeclarationItem
-from declarations.presentation import field_label, print_links
+from declarations.models import GENERAL_SEGMENT_FIELDS, Declaration, DeclarationItem
+from declarations.presentation import document_file_response, field_label, print_links
 from declarations.selectors import (
     FinderQuery,
     declaration_actions_for,
     declaration_detail,
-    declaration_document_get,
     declaration_find_page,
     declaration_get_for_officer_view,
     is_officer_user,
@@ -281,18 +279,7 @@ def action(request, pk, name):
 @officer_required
 def document_file(request, pk, document_pk):
     """The scanned file of an attached document, for users who may see the declaration."""
-    try:
-        document = declaration_document_get(request.user, pk, document_pk)
-    except DeclarationDocument.DoesNotExist as error:
-        raise Http404(_("No such document.")) from error
-    if not document.file:
-        raise Http404(_("This document has no file."))
-    return FileResponse(
-        document.file.open("rb"),
-        content_type=document.content_type or None,
-        filename=os.path.basename(document.file.name),
-        as_attachment=False,
-    )
+    return document_file_response(request.user, pk, document_pk)
 
 
 @require_GET

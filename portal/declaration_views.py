@@ -12,13 +12,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from customs.choices import AuthorisationScope
 from customs.models import Trader
 from customs.selectors import trader_list_for_user
 from declarations.models import GENERAL_SEGMENT_FIELDS, Declaration, DeclarationDocument, DeclarationItem
-from declarations.presentation import field_label, print_links
+from declarations.presentation import document_file_response, field_label, print_links
 from declarations.selectors import declaration_actions_for, declaration_detail, declaration_list_for_user
 from declarations.services.drafts import (
     ATTACHABLE_STATES,
@@ -397,3 +397,10 @@ def declaration_amend(request, pk):
                 messages.success(request, _("Amendment requested; an officer will decide."))
                 return redirect("portal:declaration-detail", pk=pk)
     return _render_page(request, declaration, forms={"amendment": form}, status=422)
+
+
+@login_required
+@require_GET
+def declaration_document_file(request, pk, document_pk):
+    """An attached document's file, for the declarant's side (404 for anyone else)."""
+    return document_file_response(request.user, pk, document_pk)

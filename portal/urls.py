@@ -23,6 +23,11 @@ urlpatterns = [
         declaration_views.declaration_document_delete,
         name="declaration-document-remove",
     ),
+    path(
+        "declarations/<int:pk>/documents/<int:document_pk>/file/",
+        declaration_views.declaration_document_file,
+        name="declaration-document-file",
+    ),
     path("declarations/<int:pk>/amend/", declaration_views.declaration_amend, name="declaration-amend"),
     path(
         "declarations/<int:pk>/<slug:action>/",

@@ -432,3 +432,33 @@ def test_a_forty_item_declaration_is_saved_from_the_grid(client, world, django_a
     assert response.status_code == 302
     assert declaration.items.count() == 40
     assert declaration.items.get(number=40).description == "Car 40"
+
+
+def test_an_attached_file_is_served_to_the_declarant_only_and_never_from_media_url(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from declarations.services.drafts import declaration_document_attach
+
+    pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+    declaration = declaration_create(actor=world["users"]["trader_a"], data=declaration_data())
+    document = declaration_document_attach(
+        actor=world["users"]["trader_a"],
+        declaration=declaration,
+        document_type="ST1",
+        reference="CO-9",
+        file=SimpleUploadedFile("origin.pdf", pdf, content_type="application/pdf"),
+    )
+    url = reverse("portal:declaration-document-file", args=[declaration.pk, document.pk])
+    client.force_login(world["users"]["trader_a"])
+
+    page = client.get(reverse("portal:declaration-detail", args=[declaration.pk])).content.decode()
+    served = client.get(url)
+    client.force_login(world["users"]["trader_b"])
+    refused = client.get(url)
+
+    assert f'href="{url}"' in page
+    assert "/media/" not in page
+    assert served.status_code == 200
+    assert served["Content-Type"] == "application/pdf"
+    assert b"".join(served.streaming_content) == pdf
+    assert refused.status_code == 404
