@@ -137,3 +137,20 @@ def test_submit_stores_what_create_then_lodge_stores_in_one_transaction(world):
         "declarations.declaration.submitted"
     ]
     assert len(captured.captured_queries) <= 17
+
+
+def test_submit_at_an_office_that_registers_by_hand_leaves_the_declaration_lodged(world):
+    from declarations.services.lifecycle import declaration_submit
+
+    OfficeDeclarationSettings.objects.create(office=world["office"], register_on_lodgement=False)
+
+    submitted = declaration_submit(actor=world["users"]["trader_a"], data=declaration_data())
+
+    submitted.refresh_from_db()
+    assert submitted.status == Status.LODGED
+    assert submitted.registration_number is None
+    assert submitted.total_taxes is None
+    assert not TaxLine.objects.filter(declaration=submitted).exists()
+    assert list(StatusChange.objects.filter(declaration=submitted).values_list("to_status", flat=True)) == [
+        "lodged"
+    ]
