@@ -13,7 +13,10 @@ queue on the lock for as short a time as possible.
 """
 
 import datetime
+import json
+from decimal import Decimal
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -360,16 +363,11 @@ def declaration_request_amendment(*, actor, declaration, changes: dict, reason: 
 
 def _json_changes(changes: dict) -> dict:
     """``changes`` with decimals and dates as strings, to keep in a JSON field."""
-    import json
-
-    from django.core.serializers.json import DjangoJSONEncoder
-
     return json.loads(json.dumps(changes, cls=DjangoJSONEncoder))
 
 
 def _decimal_changes(changes: dict) -> dict:
-    from decimal import Decimal
-
+    """``changes`` as kept in JSON, with the figures back as Decimal (and counts as int)."""
     numeric = set(drafts.GENERAL_NUMBER_FIELDS) | {
         "packages_number",
         "gross_mass",
