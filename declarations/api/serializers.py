@@ -1,6 +1,7 @@
 """Serializers of the declarations API. Money, masses and rates travel as decimal strings; codes as
 strings. Input serializers check formats only; the services check the rest."""
 
+import copy
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,26 @@ def _money(**extra):
     return serializers.DecimalField(**MONEY, required=False, allow_null=True, **extra)
 
 
-class DeclarationItemSerializer(serializers.Serializer):
+class FreshFieldsSerializer(serializers.Serializer):
+    """A serializer whose fields are made anew from their constructor arguments.
+
+    DRF deep-copies every declared field for each serializer instance; for a declaration that is some
+    sixty fields on every lodgement, a visible share of the request. Calling each field's class again
+    with its own arguments gives the same fresh, unbound fields. Fields that hold another field or
+    serializer (``child``, nested serializers) are still deep-copied, so nothing bound is shared.
+    """
+
+    def get_fields(self):
+        fields = {}
+        for name, field in self._declared_fields.items():
+            if isinstance(field, serializers.BaseSerializer) or "child" in field._kwargs:
+                fields[name] = copy.deepcopy(field)
+            else:
+                fields[name] = field.__class__(*field._args, **field._kwargs)
+        return fields
+
+
+class DeclarationItemSerializer(FreshFieldsSerializer):
     """One item, as written and as read back (with its customs value once assessed)."""
 
     number = serializers.IntegerField(read_only=True)
@@ -165,7 +185,7 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         fields = ["action", "from_status", "to_status", "actor", "reason", "occurred_at"]
 
 
-class DeclarationSerializer(serializers.Serializer):
+class DeclarationSerializer(FreshFieldsSerializer):
     """A declaration: the general segment and items (writable while a draft), and its state, numbers,
     assessment, documents and history (read only)."""
 
