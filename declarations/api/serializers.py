@@ -10,8 +10,8 @@ from rest_framework import serializers
 
 from declarations.choices import DeclarationType, FreightSplit, ValuationMethod
 from declarations.models import Declaration, DeclarationDocument, DeclarationItem, StatusChange, TaxLine
+from tariff.api.serializers import quantities_units_check
 from tariff.engine import ABSURD_AMOUNT
-from tariff.expressions import Unit
 
 MONEY = {"max_digits": 18, "decimal_places": 4, "min_value": Decimal(0), "max_value": ABSURD_AMOUNT}
 MASS = {"max_digits": 18, "decimal_places": 6, "min_value": Decimal(0), "max_value": ABSURD_AMOUNT}
@@ -78,14 +78,7 @@ class DeclarationItemSerializer(FreshFieldsSerializer):
     customs_value = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
 
     def validate_quantities(self, value):
-        known = {unit.value for unit in Unit}
-        unknown = sorted(set(value) - known)
-        if unknown:
-            raise serializers.ValidationError(
-                _("Unknown unit(s): %(units)s. Use: %(known)s.")
-                % {"units": ", ".join(unknown), "known": ", ".join(sorted(known))}
-            )
-        return value
+        return quantities_units_check(value)
 
     def to_internal_value(self, data):
         values = super().to_internal_value(data)

@@ -15,6 +15,18 @@ MONEY = {"max_digits": 18, "decimal_places": 4, "min_value": Decimal(0), "max_va
 QUANTITY = {"max_digits": 18, "decimal_places": 6, "min_value": Decimal(0), "max_value": ABSURD_AMOUNT}
 
 
+def quantities_units_check(value: dict) -> dict:
+    """``value`` (supplementary quantities by unit name) when every unit is known, else the error."""
+    known = {unit.value for unit in Unit}
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise serializers.ValidationError(
+            _("Unknown unit(s): %(units)s. Use: %(known)s.")
+            % {"units": ", ".join(unknown), "known": ", ".join(sorted(known))}
+        )
+    return value
+
+
 class CostSerializer(serializers.Serializer):
     amount = serializers.DecimalField(**MONEY)
     currency = serializers.CharField(min_length=3, max_length=3)
@@ -43,14 +55,7 @@ class ItemSerializer(serializers.Serializer):
     )
 
     def validate_quantities(self, value):
-        known = {unit.value for unit in Unit}
-        unknown = sorted(set(value) - known)
-        if unknown:
-            raise serializers.ValidationError(
-                _("Unknown unit(s): %(units)s. Use: %(known)s.")
-                % {"units": ", ".join(unknown), "known": ", ".join(sorted(known))}
-            )
-        return {Unit(unit): quantity for unit, quantity in value.items()}
+        return {Unit(unit): quantity for unit, quantity in quantities_units_check(value).items()}
 
 
 class SimulationSerializer(serializers.Serializer):
