@@ -42,6 +42,20 @@ def _cost(label):
     return models.DecimalField(label, null=True, blank=True, **MONEY)
 
 
+def _code_list(model, label, related_name="+"):
+    """An optional code of a code list (country, currency, Incoterm, ...), kept by its code."""
+    return models.ForeignKey(
+        model,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name=related_name,
+        verbose_name=label,
+        to_field="code",
+    )
+
+
 def _cost_currency(label, related_name):
     return models.ForeignKey(
         Currency,
@@ -137,78 +151,17 @@ class Declaration(models.Model):
 
     counterparty_name = models.CharField(_("foreign party name"), max_length=255, blank=True)
     counterparty_address = models.CharField(_("foreign party address"), max_length=255, blank=True)
-    counterparty_country = models.ForeignKey(
-        Country,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        db_index=False,
-        related_name="+",
-        verbose_name=_("foreign party country"),
-        to_field="code",
-    )
-    dispatch_country = models.ForeignKey(
-        Country,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        db_index=False,
-        related_name="+",
-        verbose_name=_("country of dispatch"),
-        to_field="code",
-    )
-    destination_country = models.ForeignKey(
-        Country,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        db_index=False,
-        related_name="+",
-        verbose_name=_("country of destination"),
-        to_field="code",
-    )
-    incoterm = models.ForeignKey(
-        Incoterm,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        db_index=False,
-        verbose_name=_("delivery terms (Incoterm)"),
-        to_field="code",
-    )
+    counterparty_country = _code_list(Country, _("foreign party country"))
+    dispatch_country = _code_list(Country, _("country of dispatch"))
+    destination_country = _code_list(Country, _("country of destination"))
+    incoterm = _code_list(Incoterm, _("delivery terms (Incoterm)"), related_name=None)
     delivery_place = models.CharField(_("delivery place"), max_length=100, blank=True)
-    transport_mode = models.ForeignKey(
-        TransportMode,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        db_index=False,
-        verbose_name=_("mode of transport at the border"),
-        to_field="code",
-    )
+    transport_mode = _code_list(TransportMode, _("mode of transport at the border"), related_name=None)
     transport_identity = models.CharField(_("identity of the means of transport"), max_length=64, blank=True)
-    transport_nationality = models.ForeignKey(
-        Country,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        db_index=False,
-        related_name="+",
-        verbose_name=_("nationality of the means of transport"),
-        to_field="code",
-    )
+    transport_nationality = _code_list(Country, _("nationality of the means of transport"))
     goods_location = models.CharField(_("location of goods"), max_length=100, blank=True)
     invoice_amount = models.DecimalField(_("invoice amount"), null=True, blank=True, **MONEY)
-    invoice_currency = models.ForeignKey(
-        Currency,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        db_index=False,
-        related_name="+",
-        verbose_name=_("invoice currency"),
-        to_field="code",
-    )
+    invoice_currency = _code_list(Currency, _("invoice currency"))
     freight_amount = _cost(_("freight"))
     freight_currency = _cost_currency(_("freight currency"), "freight_currency")
     insurance_amount = _cost(_("insurance"))
@@ -333,45 +286,14 @@ class DeclarationItem(models.Model):
     number = models.PositiveSmallIntegerField(_("item number"))
     commodity_code = models.CharField(_("commodity code"), max_length=10, blank=True)
     description = models.TextField(_("description of goods"), blank=True)
-    origin = models.ForeignKey(
-        Country,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        db_index=False,
-        related_name="+",
-        verbose_name=_("country of origin"),
-        to_field="code",
-    )
+    origin = _code_list(Country, _("country of origin"))
     preference_requested = models.BooleanField(_("preference requested"), default=False)
-    procedure_code = models.ForeignKey(
-        ProcedureCode,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        db_index=False,
-        verbose_name=_("procedure (CPC)"),
-        to_field="code",
-    )
-    additional_procedure_code = models.ForeignKey(
-        AdditionalProcedureCode,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        db_index=False,
-        verbose_name=_("additional procedure code"),
-        to_field="code",
+    procedure_code = _code_list(ProcedureCode, _("procedure (CPC)"), related_name=None)
+    additional_procedure_code = _code_list(
+        AdditionalProcedureCode, _("additional procedure code"), related_name=None
     )
     packages_number = models.PositiveIntegerField(_("number of packages"), null=True, blank=True)
-    package_kind = models.ForeignKey(
-        PackageKind,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        db_index=False,
-        verbose_name=_("kind of packages"),
-        to_field="code",
-    )
+    package_kind = _code_list(PackageKind, _("kind of packages"), related_name=None)
     marks = models.CharField(_("marks and numbers"), max_length=255, blank=True)
     gross_mass = models.DecimalField(_("gross mass (kg)"), null=True, blank=True, **MASS)
     net_mass = models.DecimalField(_("net mass (kg)"), null=True, blank=True, **MASS)
