@@ -164,7 +164,14 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Printed documents whose task a broker outage lost are sent again.
     "sweep-declaration-prints": {"task": "declarations.sweep_prints", "schedule": timedelta(minutes=2)},
+    # Registered declarations left without a lane (their scoring task was lost) are scored again, and
+    # examinations that waited for an officer are assigned.
+    "sweep-selectivity": {"task": "risk.sweep", "schedule": timedelta(seconds=30)},
 }
+
+# The secret seed of random selection (risk): with it an audit replays every draw; without it nobody
+# can predict one. Empty: derived from DJANGO_SECRET_KEY.
+RISK_RANDOM_SEED = env.str("RISK_RANDOM_SEED", default="")
 
 # National currency and exchange rates.
 NATIONAL_CURRENCY = env.str("NATIONAL_CURRENCY", default="TMT")

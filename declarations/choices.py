@@ -146,7 +146,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "reassess",
-            frozenset({S.ASSESSED}),
+            frozenset({S.ASSESSED, S.PAID}),  # after payment: the difference is a new amount due
             S.ASSESSED,
             Side.OFFICER,
             _("Re-assess after a check"),

@@ -180,6 +180,10 @@ class Declaration(models.Model):
         _("status before the query or request"), max_length=24, choices=Status.choices, blank=True
     )
     lane = models.CharField(_("lane"), max_length=8, choices=Lane.choices, blank=True)
+    lane_assigned_at = models.DateTimeField(_("lane assigned at"), null=True, blank=True)
+    # When the lane's control (documentary check, examination) was done, or the lane needed none:
+    # release needs it, with the payment (``declarations.services.control``).
+    control_done_at = models.DateTimeField(_("control done at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     pending_changes = models.JSONField(_("amendment requested"), null=True, blank=True)
 
@@ -237,6 +241,12 @@ class Declaration(models.Model):
             models.Index(fields=["lrn"], name="declaration_lrn_idx"),
             models.Index(fields=["status", "-created_at"], name="declaration_status_created_idx"),
             models.Index(fields=["-created_at"], name="declaration_created_idx"),
+            # The risk sweeper's query: registered declarations still without a lane (few at any time).
+            models.Index(
+                fields=["registered_at"],
+                condition=Q(lane="") & Q(registered_at__isnull=False),
+                name="declaration_without_lane_idx",
+            ),
         ]
 
     def __str__(self):
@@ -263,6 +273,11 @@ class Declaration(models.Model):
     @property
     def declarant_name(self) -> str:
         return self.broker.name if self.broker_id else self.trader.name
+
+    @property
+    def control_cleared(self) -> bool:
+        """Selectivity has given the lane, and the lane's control is done (or the lane needs none)."""
+        return bool(self.lane) and self.control_done_at is not None
 
     @property
     def is_editable(self) -> bool:
@@ -492,6 +507,7 @@ class DeclarationPrint(models.Model):
     class Kind(models.TextChoices):
         ASSESSMENT_NOTICE = "assessment_notice", _("Assessment notice")
         SAD = "sad", _("Single Administrative Document")
+        RELEASE_ORDER = "release_order", _("Release order (exit note)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Being prepared")

@@ -18,10 +18,13 @@ def field_label(model, name: str) -> str:
 
 
 def print_links(declaration) -> list[tuple[str, str]]:
-    """Links to the printed documents: the SAD always, the assessment notice once assessed."""
+    """Links to the printed documents: the SAD always, the assessment notice once assessed, the
+    release order once released."""
     wanted = [("declaration-prints:sad", _("Single Administrative Document (PDF)"))]
     if declaration.assessment_number is not None:
         wanted.insert(0, ("declaration-prints:assessment-notice", _("Assessment notice (PDF)")))
+    if declaration.status == "released":
+        wanted.insert(0, ("declaration-prints:release-order", _("Release order (PDF)")))
     links = []
     for name, label in wanted:
         try:

@@ -1,4 +1,4 @@
-"""Printed documents of a declaration (assessment notice, SAD)."""
+"""Printed documents of a declaration (assessment notice, SAD, release order)."""
 
 from django.urls import path
 
@@ -8,5 +8,6 @@ app_name = "declaration-prints"
 urlpatterns = [
     path("<int:pk>/assessment-notice/", print_views.assessment_notice, name="assessment-notice"),
     path("<int:pk>/sad/", print_views.sad, name="sad"),
+    path("<int:pk>/release-order/", print_views.release_order, name="release-order"),
     path("<int:pk>/prints/<int:print_id>/status/", print_views.print_status, name="status"),
 ]

@@ -1,4 +1,5 @@
-"""Printed documents of a declaration: ask for one, wait for the worker, get the PDF.
+"""Printed documents of a declaration (assessment notice, SAD, release order): ask for one, wait
+for the worker, get the PDF.
 
 Thin views: the user must see the declaration (its selector), the service asks for the document, the
 worker renders it. While it is pending the page reloads itself every two seconds.
@@ -92,6 +93,20 @@ def sad(request, pk: int):
 
 @login_required
 @require_GET
+def release_order(request, pk: int):
+    """The release order (exit note) of released goods (PDF), or the wait page."""
+    return _document_view(request, pk, DeclarationPrint.Kind.RELEASE_ORDER)
+
+
+VIEW_NAMES = {
+    DeclarationPrint.Kind.ASSESSMENT_NOTICE: "declaration-prints:assessment-notice",
+    DeclarationPrint.Kind.SAD: "declaration-prints:sad",
+    DeclarationPrint.Kind.RELEASE_ORDER: "declaration-prints:release-order",
+}
+
+
+@login_required
+@require_GET
 def print_status(request, pk: int, print_id: int):
     """The status of one printed document, as JSON (for scripts and a future htmx poll)."""
     declaration = get_object_or_404(declaration_list_for_user(request.user), pk=pk)
@@ -99,11 +114,7 @@ def print_status(request, pk: int, print_id: int):
         document = declaration.prints.get(pk=print_id)
     except DeclarationPrint.DoesNotExist as missing:
         raise Http404 from missing
-    view_name = (
-        "declaration-prints:assessment-notice"
-        if document.kind == DeclarationPrint.Kind.ASSESSMENT_NOTICE
-        else "declaration-prints:sad"
-    )
+    view_name = VIEW_NAMES[document.kind]
     return JsonResponse(
         {
             "id": document.pk,

@@ -2,7 +2,11 @@
 
 from celery import shared_task
 
-from declarations.services.printing import declaration_print_render, declaration_print_sweep
+from declarations.services.printing import (
+    declaration_print_render,
+    declaration_print_sweep,
+    release_order_issue,
+)
 
 
 @shared_task(name="declarations.render_print")
@@ -15,3 +19,9 @@ def render_print(print_id: int) -> str:
 def sweep_prints() -> int:
     """Queue again the documents still pending after a while (a broker outage may have lost the task)."""
     return declaration_print_sweep()
+
+
+@shared_task(name="declarations.issue_release_order")
+def issue_release_order(declaration_id: int) -> str:
+    """Print the release order of a declaration just released (idempotent)."""
+    return release_order_issue(declaration_id)

@@ -6,3 +6,12 @@ class RiskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "risk"
     verbose_name = _("Risk")
+
+    def ready(self):
+        # A declaration just assessed is scored by risk: the declarations module sends this task by name
+        # on commit (it cannot import risk, to its right).
+        from declarations.services import lifecycle
+        from risk.services.selectivity import SCORE_TASK
+
+        if SCORE_TASK not in lifecycle.ON_ASSESSED_TASKS:
+            lifecycle.ON_ASSESSED_TASKS.append(SCORE_TASK)

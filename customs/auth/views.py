@@ -1,10 +1,7 @@
 """Sign-in: password (with lockout), then TOTP or a passkey for staff; enrolment on first sign-in."""
 
 import base64
-import io
 
-import qrcode
-import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -13,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from customs.auth.forms import LoginForm, TokenForm
+from customs.codes import qr_svg_base64
 from customs.selectors import user_has_second_factor
 from customs.services.second_factor import (
     SecondFactorError,
@@ -52,13 +50,6 @@ def second_factor_verify(request):
     return render(request, "registration/second_factor.html", {"form": form, "next": _next_url(request)})
 
 
-def _qr_svg(uri: str) -> str:
-    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
 @login_required
 def second_factor_setup(request):
     """First sign-in of a staff member: scan the QR code, type the first code to confirm."""
@@ -80,7 +71,7 @@ def second_factor_setup(request):
     secret = base64.b32encode(device.bin_key).decode()
     context = {
         "form": form,
-        "qr_svg_base64": _qr_svg(device.config_url),
+        "qr_svg_base64": qr_svg_base64(device.config_url),
         "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         "next": _next_url(request),
     }

@@ -41,6 +41,8 @@ from declarations.services.validation import lodgement_check, references_check
 
 # Celery tasks (by name) run after a declaration is assessed; later apps add theirs (risk scoring).
 ON_ASSESSED_TASKS: list[str] = []
+# Celery tasks (by name) run after a declaration is released (the release order is printed).
+ON_RELEASED_TASKS: list[str] = ["declarations.issue_release_order"]
 
 
 class _Move:
@@ -69,13 +71,18 @@ class _Move:
         )
         declaration.status = target
 
-    def finish(self, action: str, *, extra=None, before_audit=None) -> Declaration:
+    def finish(
+        self, action: str, *, extra=None, before_audit=None, content_changed: bool = True
+    ) -> Declaration:
         """Write the move: the declaration (inserted when new), its status changes, ``before_audit()``
         (more rows that need its id), the numbers when registering, and one audit event; the tasks
         go on commit. ``extra``: more for the audit event, or a function giving it at the end.
 
         The numbers come last: each series' row stays locked until commit, so concurrent
-        registrations at an office wait on it for as short a time as possible."""
+        registrations at an office wait on it for as short a time as possible.
+
+        ``content_changed=False`` (a lane given, a control ended): the declaration's version stays, so a
+        document being printed, or an officer's open page, is not made stale by the risk module."""
         declaration = self.declaration
         if declaration.pk is None:
             drafts.declaration_insert(declaration)
@@ -96,7 +103,8 @@ class _Move:
                 before_audit()
             if self.take_numbers:
                 _numbers_take(declaration, self.now)
-            declaration.version += 1
+            if content_changed:
+                declaration.version += 1
             declaration.save()
         for task_name in self.on_commit_tasks:
             enqueue_on_commit(task_name, declaration.pk)
@@ -519,15 +527,42 @@ def declaration_mark_paid(
         )
         move.to("mark_paid", Status.PAID)
         move.declaration.paid_at = move.now
-        return move.finish("paid", extra={"receipt": receipt_reference})
+        released = release_if_cleared(move)
+        return move.finish("paid", extra={"receipt": receipt_reference, "released": released})
+
+
+def release_if_cleared(move: _Move) -> bool:
+    """Release at once a paid declaration whose lane's control is done (green and blue lanes need
+    none): part of the move that made it so (the payment, the lane, the end of the control)."""
+    declaration = move.declaration
+    if declaration.status != Status.PAID or not declaration.control_cleared:
+        return False
+    _release(move)
+    return True
+
+
+def _release(move: _Move) -> None:
+    move.to("release", Status.RELEASED)
+    move.declaration.released_at = move.now
+    move.on_commit_tasks.extend(ON_RELEASED_TASKS)
 
 
 def declaration_release(*, actor, declaration, expected_version=None) -> Declaration:
-    """An officer releases the goods once the amount due is paid."""
+    """An officer releases the goods: the amount due is paid and the lane's control is done.
+
+    A paid declaration whose control is done is released by the system at once; an officer releases
+    by hand only what waited for something else (a supervisor's change of lane, say)."""
     with transaction.atomic():
         move = _begin(actor=actor, declaration=declaration, name="release", expected_version=expected_version)
-        move.to("release", Status.RELEASED)
-        move.declaration.released_at = move.now
+        locked = move.declaration
+        if not locked.lane:
+            raise TransitionNotAllowed(_("Release is not possible: selectivity has not given a lane yet."))
+        if not locked.control_cleared:
+            raise TransitionNotAllowed(
+                _("Release is not possible: the %(lane)s lane's control is not done.")
+                % {"lane": locked.get_lane_display().lower()}
+            )
+        _release(move)
         return move.finish("released")
 
 

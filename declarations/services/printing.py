@@ -8,6 +8,9 @@ A document is kept per declaration, kind, language and declaration version: an u
 never rendered twice, a changed one (new version) gets a new document.
 """
 
+import datetime
+import hashlib
+import hmac
 import logging
 import math
 from datetime import timedelta
@@ -20,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from customs.codes import qr_svg_base64
 from customs.pdf import render_pdf
 from customs.queue import enqueue_on_commit
 from customs.services.audit import audit_record
@@ -35,6 +39,7 @@ RENDER_TASK = "declarations.render_print"
 TEMPLATES = {
     DeclarationPrint.Kind.ASSESSMENT_NOTICE: "declarations/pdf/assessment_notice.html",
     DeclarationPrint.Kind.SAD: "declarations/pdf/sad.html",
+    DeclarationPrint.Kind.RELEASE_ORDER: "declarations/pdf/release_order.html",
 }
 # States in which a declaration has no (or no longer a) valid assessment to notify.
 _NOT_ASSESSED = frozenset(
@@ -64,6 +69,53 @@ def _check_printable(declaration: Declaration, kind: str) -> None:
             )
             % {"status": declaration.get_status_display()}
         )
+    if kind == DeclarationPrint.Kind.RELEASE_ORDER and declaration.status != Status.RELEASED:
+        raise PrintNotAvailable(
+            _("The goods have not been released: there is no release order to print (status: %(status)s).")
+            % {"status": declaration.get_status_display()}
+        )
+
+
+def release_order_issue(declaration_id: int) -> str:
+    """Print the release order (exit note) of a released declaration, in the language of the user who
+    created it (or the site's): what task ``declarations.issue_release_order`` does on release.
+    Idempotent: the document exists once per language and version; rendering a ready one is a no-op."""
+    declaration = Declaration.objects.select_related("created_by").get(pk=declaration_id)
+    if declaration.status != Status.RELEASED:
+        return "not_released"
+    language = declaration.created_by.preferred_language or settings.LANGUAGE_CODE
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    document, _created = DeclarationPrint.objects.get_or_create(
+        declaration=declaration,
+        kind=DeclarationPrint.Kind.RELEASE_ORDER,
+        language=language,
+        declaration_version=declaration.version,
+    )
+    return declaration_print_render(document.pk)
+
+
+def release_token(declaration: Declaration) -> str:
+    """The text of the release order's QR code: what the gate reads off it, and a check code.
+
+    ``KERWEN-RELEASE|<number>|<released at, UTC>|<trader's taxpayer ID>|<items>|<check>``; the check is
+    an HMAC of the rest under the server's secret key, so the gate's terminal, asking Kerwen, can tell
+    a genuine order from a forged one (:func:`release_token_check`)."""
+    released_at = declaration.released_at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%MZ")
+    items = declaration.items.count()
+    body = f"KERWEN-RELEASE|{declaration.number}|{released_at}|{declaration.trader.taxpayer_id}|{items}"
+    return f"{body}|{_release_check(body)}"
+
+
+def _release_check(body: str) -> str:
+    key = f"kerwen-release-order:{settings.SECRET_KEY}".encode()
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()[:16].upper()
+
+
+def release_token_check(token: str) -> bool:
+    """True when ``token`` (the release order's QR text) was made by this server."""
+    body, _separator, check = (token or "").strip().rpartition("|")
+    return bool(body) and hmac.compare_digest(_release_check(body), check.upper())
 
 
 def declaration_print_request(
@@ -182,6 +234,8 @@ def print_filename(document: DeclarationPrint, declaration: Declaration) -> str:
     """``assessment-notice-tma01-2026-a-1-en.pdf``, ``sad-tma01-2026-c-1-ru.pdf``, ``sad-lrn-0001-tk.pdf``."""
     if document.kind == DeclarationPrint.Kind.ASSESSMENT_NOTICE:
         reference = declaration.assessment_reference
+    elif document.kind == DeclarationPrint.Kind.RELEASE_ORDER:
+        reference = declaration.number
     else:
         reference = declaration.number or declaration.lrn
     return f"{document.kind.replace('_', '-')}-{slugify(reference) or declaration.pk}-{document.language}.pdf"
@@ -305,4 +359,17 @@ def declaration_print_context(declaration: Declaration, kind: str, *, language: 
                 declaration.transport_nationality.name if declaration.transport_nationality_id else ""
             ),
             "is_draft": not declaration.number,
+            **_release_context(declaration, kind, items),
         }
+
+
+def _release_context(declaration: Declaration, kind: str, items: list) -> dict:
+    if kind != DeclarationPrint.Kind.RELEASE_ORDER:
+        return {}
+    token = release_token(declaration)
+    return {
+        "release_token": token,
+        "release_qr_base64": qr_svg_base64(token, box_size=6),
+        "total_gross_mass": sum((entry["item"].gross_mass or Decimal(0)) for entry in items),
+        "total_packages_counted": sum((entry["item"].packages_number or 0) for entry in items),
+    }

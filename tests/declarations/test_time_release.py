@@ -9,7 +9,7 @@ from declarations.models import Declaration
 from declarations.selectors import time_release_study
 from declarations.services.drafts import declaration_create
 from declarations.services.lifecycle import declaration_lodge, declaration_mark_paid, declaration_release
-from tests.declarations.conftest import declaration_data
+from tests.declarations.conftest import control_cleared, declaration_data
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def _released(world, lrn, hours, lane):
         actor=trader, declaration=declaration_create(actor=trader, data=declaration_data(lrn=lrn))
     )
     declaration = declaration_mark_paid(actor=None, declaration=declaration, receipt_reference="R-1")
-    declaration = declaration_release(actor=officer, declaration=declaration)
+    declaration = declaration_release(actor=officer, declaration=control_cleared(declaration, lane))
     registered = declaration.released_at - datetime.timedelta(hours=hours)
     Declaration.objects.filter(pk=declaration.pk).update(registered_at=registered, lane=lane)
 

@@ -10,7 +10,7 @@ from declarations.models import Declaration, OfficeDeclarationSettings, StatusCh
 from declarations.services import lifecycle
 from declarations.services.drafts import declaration_create
 from declarations.services.errors import DeclarationInvalid, NotAuthorised, TransitionNotAllowed
-from tests.declarations.conftest import declaration_data, item_data
+from tests.declarations.conftest import control_cleared, declaration_data, item_data
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -74,9 +74,10 @@ def declaration_in(world, status, *, declarant="trader_a", lrn="LRN-0001", **ove
             actor=actor, declaration=declaration, reason="Goods returned"
         )
     if status == S.PAID:
-        return lifecycle.declaration_mark_paid(actor=None, declaration=declaration, receipt_reference="R-1")
+        paid = lifecycle.declaration_mark_paid(actor=None, declaration=declaration, receipt_reference="R-1")
+        return control_cleared(paid)
     if status == S.RELEASED:
-        paid = lifecycle.declaration_mark_paid(actor=None, declaration=declaration)
+        paid = control_cleared(lifecycle.declaration_mark_paid(actor=None, declaration=declaration))
         return lifecycle.declaration_release(actor=officer, declaration=paid)
     if status == S.CANCELLED:
         return lifecycle.declaration_cancel(actor=officer, declaration=declaration, reason="Duplicate")
@@ -204,7 +205,7 @@ REFUSED_FROM = {
     "request_amendment": S.QUERIED,
     "accept_amendment": S.ASSESSED,
     "refuse_amendment": S.ASSESSED,
-    "reassess": S.PAID,
+    "reassess": S.LODGED,
     "mark_paid": S.LODGED,
     "release": S.ASSESSED,
     "withdraw": S.ASSESSED,
@@ -384,7 +385,9 @@ def test_a_paid_declaration_is_released(world):
     declaration = declaration_in(world, S.ASSESSED)
 
     paid = lifecycle.declaration_mark_paid(actor=None, declaration=declaration, receipt_reference="R-7")
-    released = lifecycle.declaration_release(actor=world["users"]["officer"], declaration=paid)
+    released = lifecycle.declaration_release(
+        actor=world["users"]["officer"], declaration=control_cleared(paid)
+    )
 
     event = AuditEvent.objects.filter(action="declarations.declaration.paid").get()
     assert paid.status == S.PAID

@@ -1,0 +1,109 @@
+"""The lane and its control, as the declaration keeps them: what the risk module calls.
+
+Selectivity (``risk``) decides the lane; the declaration records it, with the time, in its history and
+the audit trail. Green and blue lanes need no control before release; yellow (documentary check) and
+red (physical examination) do, and the risk module says when it is done. Release follows by itself
+once the declaration is paid and its control done (``lifecycle.release_if_cleared``).
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from declarations.choices import Lane, Status
+from declarations.models import Declaration
+from declarations.services.errors import DeclarationInvalid, FieldError, TransitionNotAllowed
+from declarations.services.lifecycle import _Move, release_if_cleared
+from declarations.services.locking import declaration_lock
+
+# Lanes whose control must be done by an officer before release.
+CONTROLLED_LANES = frozenset({Lane.YELLOW, Lane.RED})
+# States in which a lane may be given or changed: registered and not yet released, cancelled or rejected.
+LANE_STATES = frozenset(
+    {
+        Status.REGISTERED,
+        Status.ASSESSED,
+        Status.QUERIED,
+        Status.AMENDMENT_REQUESTED,
+        Status.CANCELLATION_REQUESTED,
+        Status.PAID,
+    }
+)
+
+
+def declaration_lane_assign(*, declaration_id: int, lane: str, explanation: str = "") -> Declaration | None:
+    """Give a registered declaration the lane that selectivity chose (the system's move).
+
+    Idempotent: a declaration that has a lane keeps it (a supervisor changes it with
+    :func:`declaration_lane_change`). Returns ``None`` when the declaration is no longer in a state that
+    takes a lane (withdrawn, cancelled or rejected meanwhile). A paid declaration of a lane without
+    control is released at once.
+    """
+    if lane not in Lane.values:
+        raise ValueError(f"Unknown lane {lane!r}")
+    with transaction.atomic():
+        declaration = declaration_lock(declaration_id)
+        if declaration.lane:
+            return declaration
+        if declaration.status not in LANE_STATES:
+            return None
+        move = _Move(declaration, None, explanation)
+        _lane_set(move, lane)
+        released = release_if_cleared(move)
+        return move.finish(
+            "lane_assigned", extra={"lane": lane, "released": released}, content_changed=released
+        )
+
+
+def declaration_lane_change(*, actor, declaration: Declaration, lane: str, reason: str) -> Declaration:
+    """A supervisor changes the lane, with the reason (the risk module checks the role). A lane with
+    control starts its control anew; one without is cleared at once (and a paid declaration released)."""
+    if lane not in Lane.values:
+        raise DeclarationInvalid([FieldError("lane", "invalid", _("Choose a lane."))])
+    reason = (reason or "").strip()
+    if not reason:
+        raise DeclarationInvalid(
+            [FieldError("reason", "required", _("Give the reason; it is kept in the history."))]
+        )
+    with transaction.atomic():
+        locked = declaration_lock(declaration.pk)
+        if locked.status not in LANE_STATES:
+            raise TransitionNotAllowed(
+                _("The lane cannot change: the declaration is %(status)s.")
+                % {"status": locked.get_status_display().lower()}
+            )
+        if locked.lane == lane:
+            raise TransitionNotAllowed(_("The declaration is in the %(lane)s lane already.") % {"lane": lane})
+        before = locked.lane
+        move = _Move(locked, actor, reason)
+        _lane_set(move, lane)
+        released = release_if_cleared(move)
+        return move.finish("lane_changed", extra={"lane_before": before, "lane": lane, "released": released})
+
+
+def _lane_set(move: _Move, lane: str) -> None:
+    declaration = move.declaration
+    declaration.lane = lane
+    declaration.lane_assigned_at = move.now
+    declaration.control_done_at = None if lane in CONTROLLED_LANES else move.now
+    move.to(f"lane_{lane}", declaration.status)
+
+
+def declaration_control_complete(*, actor, declaration: Declaration, reason: str = "") -> Declaration:
+    """The officer's control of a yellow or red lane is done (the risk module checks that ``actor`` is
+    the officer assigned). A paid declaration is released at once; otherwise release follows payment."""
+    with transaction.atomic():
+        locked = declaration_lock(declaration.pk)
+        if locked.lane not in CONTROLLED_LANES or locked.control_done_at is not None:
+            raise TransitionNotAllowed(_("This declaration has no control waiting."))
+        if locked.status not in LANE_STATES:
+            raise TransitionNotAllowed(
+                _("The control cannot end: the declaration is %(status)s.")
+                % {"status": locked.get_status_display().lower()}
+            )
+        move = _Move(locked, actor, (reason or "").strip())
+        locked.control_done_at = move.now
+        move.to("control_done", locked.status)
+        released = release_if_cleared(move)
+        return move.finish(
+            "control_done", extra={"lane": locked.lane, "released": released}, content_changed=released
+        )

@@ -1,0 +1,162 @@
+"""Who examines: the system assigns each yellow or red declaration to the least-loaded eligible officer
+of its office. Neither the declarant nor the officer chooses; only a supervisor reassigns, with a
+reason, and that is audited.
+
+Eligible: an active user with the officer role, posted at the office, acting for no trader or broker.
+Least loaded: fewest open examinations; then fewest assigned today; then the lowest id (a stable,
+auditable order). Assignments at one office are serialised by a PostgreSQL advisory lock, so two
+declarations scored at once do not both go to the same officer on the same stale count.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customs.choices import Role
+from customs.services.audit import audit_record
+from declarations.choices import Lane
+from declarations.services.errors import DeclarationInvalid, FieldError, NotAuthorised, TransitionNotAllowed
+from risk.choices import ExaminationKind, ExaminationStatus
+from risk.models import Examination
+from risk.services.permissions import ensure_supervisor_of
+
+ASSIGNMENT_LOCK = 7_351_101  # advisory lock class of assignments (with the office's id)
+
+
+def eligible_officers(office) -> QuerySet:
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            groups__name=Role.OFFICER,
+            offices=office,
+            trader__isnull=True,
+            broker__isnull=True,
+        )
+        .distinct()
+    )
+
+
+def _least_loaded(office, *, excluding=None):
+    today = timezone.localdate()
+    officers = eligible_officers(office)
+    if excluding is not None:
+        officers = officers.exclude(pk=excluding.pk)
+    return (
+        officers.annotate(
+            open_count=Count("examinations", filter=Q(examinations__status=ExaminationStatus.ASSIGNED)),
+            today_count=Count("examinations", filter=Q(examinations__assigned_at__date=today)),
+        )
+        .order_by("open_count", "today_count", "pk")
+        .first()
+    )
+
+
+def _office_lock(office) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ASSIGNMENT_LOCK, office.pk])
+
+
+def examination_open(*, declaration, lane: str) -> Examination:
+    """The examination a yellow (documentary) or red (physical) lane needs, assigned at once when an
+    officer is eligible (else it waits, and the sweeper assigns it when one is)."""
+    kind = ExaminationKind.PHYSICAL if lane == Lane.RED else ExaminationKind.DOCUMENTARY
+    with transaction.atomic():
+        examination = Examination.objects.create(
+            declaration=declaration, office=declaration.office, kind=kind, created_at=timezone.now()
+        )
+        examination_assign_auto(examination)
+    return examination
+
+
+def examination_assign_auto(examination: Examination) -> Examination:
+    """Assign an unassigned examination to the least-loaded eligible officer (no-op if none is)."""
+    with transaction.atomic():
+        _office_lock(examination.office)
+        locked = Examination.objects.select_for_update().get(pk=examination.pk)
+        if locked.status != ExaminationStatus.UNASSIGNED:
+            return locked
+        officer = _least_loaded(locked.office)
+        if officer is None:
+            return locked
+        locked.officer, locked.status, locked.assigned_at = (
+            officer,
+            ExaminationStatus.ASSIGNED,
+            timezone.now(),
+        )
+        locked.save(update_fields=["officer", "status", "assigned_at"])
+        audit_record(
+            action="risk.examination.assigned",
+            obj=locked,
+            office_code=locked.office.code,
+            after={"officer": officer.username, "kind": locked.kind, "declaration": locked.declaration_id},
+        )
+    examination.officer, examination.status, examination.assigned_at = (
+        locked.officer,
+        locked.status,
+        locked.assigned_at,
+    )
+    return locked
+
+
+def examinations_unassigned_assign() -> int:
+    """Assign the examinations that waited for an eligible officer (the sweeper); returns how many."""
+    assigned = 0
+    for examination in Examination.objects.filter(status=ExaminationStatus.UNASSIGNED).select_related(
+        "office"
+    )[:1000]:
+        if examination_assign_auto(examination).status == ExaminationStatus.ASSIGNED:
+            assigned += 1
+    return assigned
+
+
+def examination_reassign(*, actor, examination: Examination, officer, reason: str) -> Examination:
+    """A supervisor of the office gives an open examination to another eligible officer."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DeclarationInvalid(
+            [FieldError("reason", "required", _("Give the reason; it is kept in the history."))]
+        )
+    with transaction.atomic():
+        _office_lock(examination.office)
+        locked = (
+            Examination.objects.select_for_update().select_related("office", "officer").get(pk=examination.pk)
+        )
+        ensure_supervisor_of(actor, locked.office)
+        if not locked.is_open:
+            raise TransitionNotAllowed(_("This examination is closed."))
+        if officer is None or not eligible_officers(locked.office).filter(pk=officer.pk).exists():
+            raise DeclarationInvalid(
+                [FieldError("officer", "not_eligible", _("Choose an officer posted at this office."))]
+            )
+        if locked.officer_id == officer.pk:
+            raise DeclarationInvalid(
+                [
+                    FieldError(
+                        "officer", "unchanged", _("The examination is assigned to this officer already.")
+                    )
+                ]
+            )
+        before = locked.officer.username if locked.officer_id else None
+        locked.officer, locked.status, locked.assigned_at = (
+            officer,
+            ExaminationStatus.ASSIGNED,
+            timezone.now(),
+        )
+        locked.save(update_fields=["officer", "status", "assigned_at"])
+        audit_record(
+            action="risk.examination.reassigned",
+            actor=actor,
+            obj=locked,
+            office_code=locked.office.code,
+            before={"officer": before},
+            after={"officer": officer.username, "reason": reason},
+        )
+    return locked
+
+
+def ensure_assigned_officer(actor, examination: Examination) -> None:
+    if actor is None or examination.officer_id != actor.pk:
+        raise NotAuthorised(_("Only the officer assigned to this examination may record it."))

@@ -1,0 +1,344 @@
+"""Selectivity: score a registered declaration and give it its lane (task ``risk.score_declaration``).
+
+1. the live criteria, compiled (``risk.engine``), kept in memory until one changes;
+2. the declaration's facts; the hits of the criteria;
+3. random selection per office and lane: a draw in [0, 100) from HMAC-SHA256 under a secret seed of
+   the declaration's number and the lane, so an audit can replay it and nobody can predict it;
+4. the trader's profile (AEO, recent findings: ``RiskProfileSettings``);
+5. the lane: the highest of the hits, the random picks and the profile's minimum (red > yellow > blue >
+   green); the declaration gets it through ``declarations.services.control``, a yellow or red lane an
+   examination assigned to an officer, a blue one a place in the post-clearance audit queue.
+
+Scoring is idempotent: the declaration's row is locked and one ``Selectivity`` exists per declaration,
+so a task delivered twice (or re-sent by the sweeper) scores once.
+"""
+
+import hashlib
+import hmac
+import threading
+import time
+from datetime import timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customs.models import CountryGroup
+from customs.queue import enqueue_on_commit
+from declarations.choices import Lane
+from declarations.models import Declaration, DeclarationItem
+from declarations.services.control import CONTROLLED_LANES, LANE_STATES, declaration_lane_assign
+from declarations.services.locking import declaration_lock
+from risk.choices import DISCREPANCIES, LANE_RANK, TARGET_LANES, AuditOutcome, SelectionSource
+from risk.engine import (
+    CompiledCriteria,
+    CriterionSpec,
+    DeclarationFacts,
+    ItemFacts,
+    compile_criteria,
+    conditions_parse,
+    evaluate,
+)
+from risk.models import (
+    Criterion,
+    CriterionHit,
+    CriterionVersion,
+    Finding,
+    PostClearanceAudit,
+    RandomSelectionRate,
+    RiskProfileSettings,
+    Selectivity,
+)
+
+SCORE_TASK = "risk.score_declaration"
+HUNDRED = Decimal(100)
+DRAW_PLACES = Decimal("0.000001")
+
+_compiled_lock = threading.Lock()
+_compiled: dict = {"stamp": None, "criteria": None}
+
+
+def _groups() -> dict[str, frozenset[str]]:
+    members: dict[str, set[str]] = {}
+    for group_code, country_code in CountryGroup.countries.through.objects.values_list(
+        "countrygroup_id", "country_id"
+    ):
+        members.setdefault(group_code, set()).add(country_code)
+    return {code: frozenset(countries) for code, countries in members.items()}
+
+
+def version_spec(version: CriterionVersion) -> CriterionSpec:
+    return CriterionSpec(
+        version_id=version.pk,
+        criterion_id=version.criterion_id,
+        code=version.criterion.code,
+        lane=version.lane,
+        conditions=tuple(conditions_parse(version.conditions)),
+        valid_from=version.valid_from,
+        valid_to=version.valid_to,
+        offices=frozenset(version.offices),
+        officer_note=version.officer_note,
+    )
+
+
+def criteria_compile(versions) -> CompiledCriteria:
+    """Compile criterion versions (any: the live ones, or one draft for a backtest)."""
+    return compile_criteria([version_spec(version) for version in versions], groups=_groups())
+
+
+def live_criteria() -> CompiledCriteria:
+    """The current versions of the live criteria, compiled; rebuilt only when a criterion changed (a
+    revision or a change of live state touches ``Criterion.updated_at``)."""
+    stamp = tuple(Criterion.objects.aggregate(count=Count("pk"), changed=Max("updated_at")).values())
+    with _compiled_lock:
+        if _compiled["stamp"] == stamp and _compiled["criteria"] is not None:
+            return _compiled["criteria"]
+    versions = CriterionVersion.objects.filter(
+        criterion__active=True, superseded_at__isnull=True
+    ).select_related("criterion")
+    compiled = criteria_compile(versions)
+    with _compiled_lock:
+        _compiled.update(stamp=stamp, criteria=compiled)
+    return compiled
+
+
+def live_criteria_forget() -> None:
+    """Drop the compiled criteria of this process (tests)."""
+    with _compiled_lock:
+        _compiled.update(stamp=None, criteria=None)
+
+
+def _party(*identifiers: str) -> frozenset[str]:
+    return frozenset(" ".join(value.casefold().split()) for value in identifiers if value)
+
+
+def declaration_facts(declaration: Declaration, items: list[DeclarationItem]) -> DeclarationFacts:
+    """What the criteria look at. The domestic party is the trader (importer of an import, exporter of
+    an export), the foreign party the counterparty; the declarant is the broker, or else the trader."""
+    trader = declaration.trader
+    domestic = _party(trader.taxpayer_id, trader.name)
+    foreign = _party(declaration.counterparty_name)
+    is_import = declaration.direction == "IM" or declaration.declaration_type.startswith("IM")
+    declarant = (
+        _party(declaration.broker.licence_number, declaration.broker.name)
+        if declaration.broker_id
+        else domestic
+    )
+    return DeclarationFacts(
+        office=declaration.office.code,
+        declaration_type=declaration.declaration_type,
+        day=timezone.localdate(declaration.registered_at or timezone.now()),
+        importer=domestic if is_import else foreign,
+        exporter=foreign if is_import else domestic,
+        declarant=declarant,
+        incoterm=declaration.incoterm_id or "",
+        transport_mode=declaration.transport_mode_id or "",
+        items=tuple(item_facts(item) for item in items),
+    )
+
+
+def item_facts(item: DeclarationItem) -> ItemFacts:
+    value = item.customs_value
+    per_kg = value / item.net_mass if value is not None and item.net_mass else None
+    per_unit = None
+    if value is not None and item.quantities:
+        first = next(iter(sorted(item.quantities.items())))[1]
+        quantity = Decimal(str(first)) if first not in (None, "") else None
+        per_unit = value / quantity if quantity else None
+    return ItemFacts(
+        number=item.number,
+        commodity_code=item.commodity_code or "",
+        origin=item.origin_id or "",
+        procedure=(item.procedure_code_id or "") + (item.additional_procedure_code_id or ""),
+        value_per_kg=per_kg,
+        value_per_unit=per_unit,
+        preference=bool(item.preference_requested),
+    )
+
+
+def _seed() -> bytes:
+    configured = getattr(settings, "RISK_RANDOM_SEED", "")
+    if configured:
+        return configured.encode()
+    return hmac.new(settings.SECRET_KEY.encode(), b"kerwen-risk-random-seed", hashlib.sha256).digest()
+
+
+def random_draw(declaration_number: str, lane: str) -> Decimal:
+    """The declaration's draw for ``lane``, in [0, 100), to six places: selected when below the rate."""
+    digest = hmac.new(_seed(), f"{declaration_number}|{lane}".encode(), hashlib.sha256).digest()
+    fraction = Decimal(int.from_bytes(digest[:8], "big")) / Decimal(2**64)
+    return (fraction * HUNDRED).quantize(DRAW_PLACES, rounding=ROUND_DOWN)
+
+
+def profile_settings() -> RiskProfileSettings:
+    settings_row, _created = RiskProfileSettings.objects.get_or_create(pk=1)
+    return settings_row
+
+
+def trader_profile(trader, *, day, rules: RiskProfileSettings) -> dict:
+    """The trader's standing: AEO, and discrepancies found (examinations and audits) in the window."""
+    since = timezone.now() - timedelta(days=rules.findings_window_days)
+    findings = (
+        Finding.objects.filter(
+            examination__declaration__trader=trader, result__in=DISCREPANCIES, recorded_at__gte=since
+        )
+        .values("examination_id")
+        .distinct()
+        .count()
+    )
+    findings += PostClearanceAudit.objects.filter(
+        declaration__trader=trader, outcome=AuditOutcome.DISCREPANCY, completed_at__gte=since
+    ).count()
+    raised = rules.findings_threshold > 0 and findings >= rules.findings_threshold
+    return {"aeo": trader.is_aeo, "findings": findings, "raised": raised}
+
+
+def _higher(lane_a: str, lane_b: str) -> str:
+    return lane_a if LANE_RANK[lane_a] >= LANE_RANK[lane_b] else lane_b
+
+
+def lane_decide(
+    *, hits, draws: dict, profile: dict, rules: RiskProfileSettings
+) -> tuple[str, str, list[str]]:
+    """The lane, what gave it, and notes on the profile's effect. Pure: a test or an audit replays it."""
+    notes = []
+    criteria_lane = hits[0].lane if hits else Lane.GREEN
+    random_lane = Lane.GREEN
+    for lane in TARGET_LANES:  # highest first
+        if draws.get(lane, {}).get("selected"):
+            random_lane = lane
+            break
+    if profile.get("aeo") and rules.aeo_documentary_to_audit:
+        if criteria_lane == Lane.YELLOW:
+            criteria_lane = Lane.BLUE
+            notes.append("aeo_yellow_to_blue")
+        if random_lane == Lane.YELLOW:
+            random_lane = Lane.BLUE
+            notes.append("aeo_random_yellow_to_blue")
+    minimum = (
+        rules.findings_minimum_lane if profile.get("raised") and rules.findings_minimum_lane else Lane.GREEN
+    )
+    lane, source = Lane.GREEN, SelectionSource.NONE
+    for candidate, candidate_source in (
+        (criteria_lane, SelectionSource.CRITERIA),
+        (random_lane, SelectionSource.RANDOM),
+        (minimum, SelectionSource.PROFILE),
+    ):
+        if LANE_RANK[candidate] > LANE_RANK[lane]:
+            lane, source = candidate, candidate_source
+    return lane, source, notes
+
+
+def _draws(declaration: Declaration, profile: dict, rules: RiskProfileSettings) -> dict:
+    rates = dict(
+        RandomSelectionRate.objects.filter(office_id=declaration.office_id).values_list("lane", "percent")
+    )
+    factor = Decimal(1)
+    if profile.get("aeo"):
+        factor *= rules.aeo_random_factor
+    if profile.get("raised"):
+        factor *= rules.findings_random_factor
+    draws = {}
+    for lane in TARGET_LANES:
+        configured = rates.get(lane)
+        if not configured:
+            continue
+        rate = min(HUNDRED, (configured * factor).quantize(Decimal("0.01")))
+        draw = random_draw(declaration.number, lane)
+        draws[lane] = {
+            "rate": str(rate),
+            "configured": str(configured),
+            "draw": str(draw),
+            "selected": draw < rate,
+        }
+    return draws
+
+
+def _reason(lane: str, source: str, hits) -> str:
+    if source == SelectionSource.CRITERIA:
+        codes = ", ".join(hit.code for hit in hits if hit.lane == hits[0].lane)
+        return _("Selectivity: %(lane)s lane, criteria %(codes)s.") % {"lane": lane, "codes": codes}
+    if source == SelectionSource.RANDOM:
+        return _("Selectivity: %(lane)s lane, random selection.") % {"lane": lane}
+    if source == SelectionSource.PROFILE:
+        return _("Selectivity: %(lane)s lane, the trader's recent findings.") % {"lane": lane}
+    return _("Selectivity: green lane, no criterion hit.")
+
+
+def selectivity_score(declaration_id: int) -> Selectivity | None:
+    """Score declaration ``declaration_id`` and give it its lane (idempotent). ``None`` when it no
+    longer takes a lane (withdrawn, cancelled, rejected)."""
+    from risk.services.assignment import examination_open
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        declaration = declaration_lock(declaration_id)
+        existing = Selectivity.objects.filter(declaration_id=declaration_id).first()
+        if existing is not None:
+            if not declaration.lane:  # scored, but the lane was lost: give it again
+                declaration_lane_assign(declaration_id=declaration_id, lane=existing.lane)
+            return existing
+        if declaration.status not in LANE_STATES or declaration.lane:
+            return None
+        items = list(DeclarationItem.objects.filter(declaration_id=declaration_id).order_by("number"))
+        facts = declaration_facts(declaration, items)
+        compiled = live_criteria()
+        hits = evaluate(compiled, facts)
+        rules = profile_settings()
+        profile = trader_profile(declaration.trader, day=facts.day, rules=rules)
+        draws = _draws(declaration, profile, rules)
+        lane, source, notes = lane_decide(hits=hits, draws=draws, profile=profile, rules=rules)
+        now = timezone.now()
+        selectivity = Selectivity.objects.create(
+            declaration_id=declaration_id,
+            lane=lane,
+            source=source,
+            random_draws=draws,
+            profile={**profile, "notes": notes},
+            criteria_evaluated=compiled.count,
+            scored_at=now,
+            scoring_ms=Decimal(str(round((time.perf_counter() - started) * 1000, 3))),
+        )
+        CriterionHit.objects.bulk_create(
+            CriterionHit(
+                declaration_id=declaration_id,
+                version_id=hit.version_id,
+                criterion_id=hit.criterion_id,
+                lane=hit.lane,
+                item_number=hit.item_number,
+                explanation=list(hit.explanation),
+                hit_at=now,
+            )
+            for hit in hits
+        )
+        declaration_lane_assign(
+            declaration_id=declaration_id, lane=lane, explanation=_reason(lane, source, hits)
+        )
+        if lane in CONTROLLED_LANES:
+            examination_open(declaration=declaration, lane=lane)
+        elif lane == Lane.BLUE:
+            PostClearanceAudit.objects.get_or_create(
+                declaration_id=declaration_id, defaults={"office_id": declaration.office_id, "queued_at": now}
+            )
+    return selectivity
+
+
+def selectivity_sweep(*, older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Send the scoring task again for every registered declaration left without a lane for longer than
+    ``older_than`` (a Redis or worker outage lost its task); returns how many. Scoring is idempotent."""
+    cutoff = timezone.now() - older_than
+    stranded = (
+        Declaration.objects.filter(lane="", status__in=LANE_STATES, registered_at__lt=cutoff)
+        .filter(Q(assessed_at__isnull=False))
+        .order_by("registered_at")
+        .values_list("pk", flat=True)[:5000]
+    )
+    count = 0
+    with transaction.atomic():
+        for declaration_id in stranded:
+            enqueue_on_commit(SCORE_TASK, declaration_id)
+            count += 1
+    return count
