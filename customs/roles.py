@@ -22,6 +22,14 @@ REFERENCE_MODELS = [
 ]
 PARTY_MODELS = ["trader", "broker", "brokerauthorisation"]
 TARIFF_MODELS = ["tariffsection", "commoditycode", "measure", "nontariffmeasure", "customsfee"]
+RISK_RESULTS = [
+    "selectivity",
+    "criterionhit",
+    "examination",
+    "postclearanceaudit",
+    "backtest",
+    "criterionversion",
+]
 
 
 def _all(model_names, app_label="customs", verbs=("add", "change", "delete", "view")):
@@ -34,8 +42,14 @@ def _view(model_names, app_label="customs"):
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.OFFICER: _view(REFERENCE_MODELS + PARTY_MODELS) + _view(TARIFF_MODELS, "tariff"),
-    Role.SUPERVISOR: _view(REFERENCE_MODELS + PARTY_MODELS + ["auditevent"]) + _view(TARIFF_MODELS, "tariff"),
-    Role.RISK_ANALYST: _view(REFERENCE_MODELS + PARTY_MODELS) + _view(TARIFF_MODELS, "tariff"),
+    Role.SUPERVISOR: _view(REFERENCE_MODELS + PARTY_MODELS + ["auditevent"])
+    + _view(TARIFF_MODELS, "tariff")
+    + _view(RISK_RESULTS + ["criterion"], "risk"),
+    Role.RISK_ANALYST: _view(REFERENCE_MODELS + PARTY_MODELS)
+    + _view(TARIFF_MODELS, "tariff")
+    + _all(["criterion", "randomselectionrate"], "risk", verbs=("add", "change", "view"))
+    + _all(["riskprofilesettings"], "risk", verbs=("change", "view"))
+    + _view(RISK_RESULTS, "risk"),
     Role.CASHIER: _view(["currency", "exchangerate", "customsoffice", "trader"]),
     Role.BROKER_USER: [],
     Role.TRADER_USER: [],
@@ -46,7 +60,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _all(["totpdevice"], "otp_totp")
     + _all(TARIFF_MODELS + ["tariffimport"], "tariff")
     + _all(["officedeclarationsettings"], "declarations")
-    + _view(["declaration"], "declarations"),
+    + _view(["declaration"], "declarations")
+    + _all(
+        ["criterion", "randomselectionrate", "riskprofilesettings"], "risk", verbs=("add", "change", "view")
+    )
+    + _view(RISK_RESULTS, "risk"),
 }
 
 # Roles whose users may open Django admin (is_staff).

@@ -23,6 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("office/declarations/", include("declarations.urls")),
     path("documents/declarations/", include("declarations.print_urls")),
+    path("office/risk/", include("risk.urls")),
     path("portal/", include("portal.urls")),
     path("api/v1/customs/", include("customs.api.urls")),
     path("api/v1/tariff/", include("tariff.api.urls")),

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from customs.hooks import hook_results
 from customs.selectors import office_list_for_user
 from declarations.choices import TRANSITIONS, Side, Status
 from declarations.forms import ActionForm, FinderForm, ReassessGeneralForm, ReassessItemForm, TimeReleaseForm
@@ -181,6 +182,8 @@ def _render_detail(
         "item_forms": item_forms or [],
         "pending_changes": _pending_changes(declaration),
         "print_links": print_links(declaration),
+        # What later modules show on the page (the risk module's lane, hits and examination).
+        "panels": hook_results("declarations.officer_panels", request=request, declaration=declaration),
     }
     return render(request, "declarations/detail.html", context, status=status)
 

@@ -1,0 +1,3 @@
+"""Risk analysts' screens: criteria, their versions, backtests and statistics (names under ``risk:``)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Officers' and supervisors' screens: worklist, examinations, post-clearance audits, overrides."""
+
+urlpatterns: list = []
