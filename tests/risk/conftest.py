@@ -38,7 +38,7 @@ def _fresh_criteria():
 
 
 @pytest.fixture
-def risk_world(world):
+def risk_world(world):  # noqa: F811 (the imported fixture)
     """``world`` plus users ``analyst`` (risk analyst) and ``officer2`` (a second officer at TMA01)."""
     world["users"]["analyst"] = user_upsert(actor=None, username="analyst", roles=["risk_analyst"])
     world["users"]["officer2"] = user_upsert(
@@ -47,7 +47,7 @@ def risk_world(world):
     return world
 
 
-def criterion(world, conditions, *, lane="red", code=None, live=True, **version):
+def criterion(risk_world, conditions, *, lane="red", code=None, live=True, **version):
     """Write a criterion (live by default) as the analyst; returns its version 1."""
     data = VersionData(
         lane=lane,
@@ -56,7 +56,7 @@ def criterion(world, conditions, *, lane="red", code=None, live=True, **version)
         **version,
     )
     return criterion_create(
-        actor=world["users"]["analyst"],
+        actor=risk_world["users"]["analyst"],
         code=code or f"C{next(_lrns):04d}",
         name="Test criterion",
         data=data,
@@ -64,11 +64,11 @@ def criterion(world, conditions, *, lane="red", code=None, live=True, **version)
     )
 
 
-def assessed(world, *, actor="trader_a", items=None, **overrides) -> Declaration:
+def assessed(risk_world, *, actor="trader_a", items=None, **overrides) -> Declaration:
     """A declaration submitted (lodged, registered, assessed at TMA01) and not yet scored."""
     overrides.setdefault("lrn", f"RISK-{next(_lrns):05d}")
     data = declaration_data(items=items, **overrides)
-    return declaration_submit(actor=world["users"][actor], data=data)
+    return declaration_submit(actor=risk_world["users"][actor], data=data)
 
 
 def score(declaration):
