@@ -20,7 +20,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements.lock.installed
 DEVSTACK := $(PY) -m customs.devstack
 
-.PHONY: run test venv lint messages totp bench bench-finder clean
+.PHONY: run test venv lint messages totp bench bench-finder bench-risk clean
 
 run: venv
 	@PORT=$(PORT) $(DEVSTACK) run
@@ -59,6 +59,11 @@ bench: venv
 # Long: generates declarations up to a million (manage.py declarations_generate), then times the finder.
 bench-finder: venv
 	$(DEVSTACK) exec -- $(PY) -m benchmarks.declarations finder
+
+# Risk: criteria evaluation in process against 1,000 criteria; scoring with the database; lodgement to
+# lane through a real Celery worker at 50 declarations/s for a minute.
+bench-risk: venv
+	$(DEVSTACK) exec -- $(PY) -m benchmarks.risk all
 
 totp: venv
 	@$(PY) -m customs.demo_secrets

@@ -233,6 +233,10 @@ class DeclarationSerializer(FreshFieldsSerializer):
     created_at = serializers.DateTimeField(read_only=True)
     registered_at = serializers.DateTimeField(read_only=True)
     released_at = serializers.DateTimeField(read_only=True)
+    lane_assigned_at = serializers.DateTimeField(read_only=True)
+    control_done_at = serializers.DateTimeField(
+        read_only=True, help_text=_("When the lane's control was done (or the lane needed none)")
+    )
 
     def to_internal_value(self, data):
         values = super().to_internal_value(data)
@@ -262,6 +266,8 @@ class DeclarationSerializer(FreshFieldsSerializer):
             "created_at": _datetime(declaration.created_at),
             "registered_at": _datetime(declaration.registered_at),
             "released_at": _datetime(declaration.released_at),
+            "lane_assigned_at": _datetime(declaration.lane_assigned_at),
+            "control_done_at": _datetime(declaration.control_done_at),
         }
         if not detail:
             return data

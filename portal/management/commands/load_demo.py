@@ -6,11 +6,12 @@ from django.core.management.base import BaseCommand
 
 from customs.demo import demo_load, demo_logins_text
 from declarations.demo import declarations_demo_load
+from risk.demo import risk_demo_load
 from tariff.demo import tariff_demo_load
 
 
 class Command(BaseCommand):
-    help = "Load reference data and the demo (offices, parties, users, rates, tariff). Idempotent."
+    help = "Load reference data and the demo (offices, parties, users, rates, tariff, declarations, criteria). Idempotent."
 
     def handle(self, *args, **options):
         started = time.monotonic()
@@ -21,5 +22,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo tariff loaded ({time.monotonic() - started:.1f} s).")
         created = declarations_demo_load()
         self.stdout.write(f"Demo declarations: {created} created.")
+        risk = risk_demo_load()
+        self.stdout.write(f"Demo risk: {risk['criteria']} criteria created, {risk['scored']} declarations scored.")
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(demo_logins_text())
