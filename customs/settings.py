@@ -157,6 +157,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis down must not hold the request that sends a task (``customs.queue`` logs the failure and the
+# sweepers send the work again): a few quick retries, then give up. Celery's defaults would retry the
+# result backend's subscription for about 20 seconds per task sent.
+_QUICK_RETRIES = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_TASK_PUBLISH_RETRY_POLICY = _QUICK_RETRIES
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": _QUICK_RETRIES}
 CELERY_BEAT_SCHEDULE = {
     "import-exchange-rates-daily": {
         "task": "customs.import_exchange_rates",

@@ -10,6 +10,12 @@ from declarations.selectors import FinderQuery
 from tariff.forms import commodity_code_field, origin_field
 
 
+def _date_input():
+    """A browser date picker. Its value is always ISO (``2026-11-27``), whatever the language: a date
+    formatted for Russian or Turkmen (``27.11.2026``) would be thrown away by the browser."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class FinderForm(forms.Form):
     """The finder's filters (a GET form; every field optional)."""
 
@@ -36,12 +42,8 @@ class FinderForm(forms.Form):
     office = forms.ChoiceField(label=_("Office"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     lane = forms.ChoiceField(label=_("Lane"), required=False)
-    date_from = forms.DateField(
-        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("Created until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label=_("Created from"), required=False, widget=_date_input())
+    date_to = forms.DateField(label=_("Created until"), required=False, widget=_date_input())
 
     def __init__(self, *args, offices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -204,8 +206,8 @@ class ReassessItemForm(forms.Form):
 class TimeReleaseForm(forms.Form):
     """The period of the Time Release Study (released between the two dates)."""
 
-    date_from = forms.DateField(label=_("Released from"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("Released until"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("Released from"), widget=_date_input())
+    date_to = forms.DateField(label=_("Released until"), widget=_date_input())
 
     def clean(self):
         cleaned = super().clean()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from customs.choices import AuthorisationScope
+from customs.hooks import hook_results
 from customs.models import Trader
 from customs.selectors import trader_list_for_user
 from declarations.models import GENERAL_SEGMENT_FIELDS, Declaration, DeclarationDocument, DeclarationItem
@@ -251,6 +252,8 @@ def _render_page(request, declaration, *, errors=None, forms=None, status=200, c
         "cancellation_form": forms.get("cancellation")
         or ReasonForm(prefix="cancel", label=_("Reason for the cancellation")),
         "amendment_form": forms.get("amendment") or AmendmentForm(prefix="amend", items=items),
+        # What later modules show on the page (the risk module's lane and check).
+        "panels": hook_results("declarations.portal_panels", request=request, declaration=declaration),
     }
     return render(request, "portal/declarations/detail.html", context, status=status)
 

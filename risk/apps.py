@@ -15,3 +15,10 @@ class RiskConfig(AppConfig):
 
         if SCORE_TASK not in lifecycle.ON_ASSESSED_TASKS:
             lifecycle.ON_ASSESSED_TASKS.append(SCORE_TASK)
+
+        # The selectivity panels of the officer's and the portal's declaration pages.
+        from customs.hooks import hook_register
+        from risk import panels
+
+        hook_register("declarations.officer_panels", panels.officer_panel)
+        hook_register("declarations.portal_panels", panels.portal_panel)

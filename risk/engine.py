@@ -84,7 +84,8 @@ def normalise_values(kind: str, values: Iterable[str]) -> tuple[str, ...]:
         if kind in PARTY_KINDS:
             text = " ".join(text.casefold().split())
         elif kind in (K.COMMODITY_CODE, K.PROCEDURE):
-            text = text.replace(" ", "").replace(".", "")
+            # Upper-case too: an additional procedure code has letters (4000C01), as the item keeps it.
+            text = text.replace(" ", "").replace(".", "").upper()
         elif kind != K.PREFERENCE:
             text = text.upper()
         cleaned.append(text)
@@ -98,12 +99,18 @@ def conditions_parse(raw: list[dict]) -> list[Condition]:
 
     parsed = []
     for index, entry in enumerate(raw or []):
-        kind, operator = entry.get("kind", ""), entry.get("operator", "")
-        if kind not in OPERATORS:
+        # The conditions come from an analyst's JSON (admin): anything may be in it.
+        if not isinstance(entry, dict):
             raise ConditionError(index, "kind", _("Choose what the condition looks at."))
-        if operator not in OPERATORS[kind]:
+        kind, operator = entry.get("kind", ""), entry.get("operator", "")
+        if not isinstance(kind, str) or kind not in OPERATORS:
+            raise ConditionError(index, "kind", _("Choose what the condition looks at."))
+        if not isinstance(operator, str) or operator not in OPERATORS[kind]:
             raise ConditionError(index, "operator", _("This comparison does not apply to this field."))
-        values = normalise_values(kind, entry.get("values") or [])
+        raw_values = entry.get("values") or []
+        if not isinstance(raw_values, list | tuple):  # a string would be read letter by letter
+            raise ConditionError(index, "values", _("Give the values as a list."))
+        values = normalise_values(kind, raw_values)
         if not values:
             raise ConditionError(index, "values", _("Give at least one value."))
         if kind in THRESHOLD_KINDS:

@@ -398,4 +398,8 @@ class Backtest(models.Model):
 
     @property
     def percent_done(self) -> int:
-        return 100 if not self.total else min(100, round(100 * self.done / self.total))
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total:  # waiting, or nothing counted yet
+            return 0
+        return min(100, round(100 * self.done / self.total))

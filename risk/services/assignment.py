@@ -17,12 +17,14 @@ from django.utils.translation import gettext as _
 from customs.choices import Role
 from customs.services.audit import audit_record
 from declarations.choices import Lane
+from declarations.services.control import LANE_STATES
 from declarations.services.errors import DeclarationInvalid, FieldError, NotAuthorised, TransitionNotAllowed
 from risk.choices import ExaminationKind, ExaminationStatus
 from risk.models import Examination
 from risk.services.permissions import ensure_supervisor_of
 
 ASSIGNMENT_LOCK = 7_351_101  # advisory lock class of assignments (with the office's id)
+SWEEP_BATCH = 1000  # waiting examinations the sweeper looks at in one run
 
 
 def eligible_officers(office) -> QuerySet:
@@ -57,6 +59,12 @@ def _least_loaded(office, *, excluding=None):
 def _office_lock(office) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ASSIGNMENT_LOCK, office.pk])
+
+
+def office_assignments_lock(office) -> None:
+    """Hold the assignments of ``office`` until commit. Take it before the transaction writes its first
+    audit event (which takes the audit chain's lock): assignments take this lock, then the chain's."""
+    _office_lock(office)
 
 
 def examination_open(*, declaration, lane: str) -> Examination:
@@ -102,11 +110,32 @@ def examination_assign_auto(examination: Examination) -> Examination:
 
 
 def examinations_unassigned_assign() -> int:
-    """Assign the examinations that waited for an eligible officer (the sweeper); returns how many."""
+    """Assign the examinations that waited for an eligible officer (the sweeper); returns how many.
+
+    Only those at offices where an officer is eligible now, of declarations still taking a lane: the
+    waiting examinations of a post without officers would otherwise fill every batch, and those of
+    every other office would wait for ever."""
+    staffed_offices = (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            groups__name=Role.OFFICER,
+            trader__isnull=True,
+            broker__isnull=True,
+            offices__isnull=False,
+        )
+        .values("offices")
+    )
     assigned = 0
-    for examination in Examination.objects.filter(status=ExaminationStatus.UNASSIGNED).select_related(
-        "office"
-    )[:1000]:
+    for examination in (
+        Examination.objects.filter(
+            status=ExaminationStatus.UNASSIGNED,
+            office__in=staffed_offices,
+            declaration__status__in=LANE_STATES,
+        )
+        .select_related("office")
+        .order_by("created_at", "pk")[:SWEEP_BATCH]
+    ):
         if examination_assign_auto(examination).status == ExaminationStatus.ASSIGNED:
             assigned += 1
     return assigned
@@ -122,7 +151,11 @@ def examination_reassign(*, actor, examination: Examination, officer, reason: st
     with transaction.atomic():
         _office_lock(examination.office)
         locked = (
-            Examination.objects.select_for_update().select_related("office", "officer").get(pk=examination.pk)
+            # Only the examination's row: the officer is a nullable (outer) join, which PostgreSQL
+            # cannot lock, and the office's row must not be (it would hold up the whole office).
+            Examination.objects.select_for_update(of=("self",))
+            .select_related("office", "officer")
+            .get(pk=examination.pk)
         )
         ensure_supervisor_of(actor, locked.office)
         if not locked.is_open:

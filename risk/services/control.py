@@ -19,6 +19,7 @@ from declarations.models import DeclarationItem
 from declarations.services import control as declaration_control
 from declarations.services import lifecycle
 from declarations.services.errors import DeclarationInvalid, FieldError, TransitionNotAllowed
+from declarations.services.locking import declaration_lock
 from risk.choices import (
     ExaminationKind,
     ExaminationStatus,
@@ -26,7 +27,7 @@ from risk.choices import (
     SelectionSource,
 )
 from risk.models import Examination, Finding, PostClearanceAudit, Selectivity
-from risk.services.assignment import ensure_assigned_officer, examination_open
+from risk.services.assignment import ensure_assigned_officer, examination_open, office_assignments_lock
 from risk.services.permissions import ensure_officer_at, ensure_supervisor_of
 
 PHOTO_SIGNATURES = {
@@ -48,8 +49,14 @@ _DECIMAL_FIELDS = ("invoice_price", "net_mass", "gross_mass")
 
 
 def _locked_open(examination: Examination, actor) -> Examination:
+    # The declaration first, as every move on it locks it (a lane change, the end of the control), then
+    # only the examination's row: a plain FOR UPDATE would lock the office's row too, holding up every
+    # examination of the office.
+    declaration_lock(examination.declaration_id)
     locked = (
-        Examination.objects.select_for_update().select_related("declaration", "office").get(pk=examination.pk)
+        Examination.objects.select_for_update(of=("self",))
+        .select_related("declaration", "office")
+        .get(pk=examination.pk)
     )
     ensure_assigned_officer(actor, locked)
     if locked.status != ExaminationStatus.ASSIGNED:
@@ -104,6 +111,22 @@ def documentary_query(*, actor, examination: Examination, question: str) -> Exam
     return locked
 
 
+def _quantities_clean(value) -> dict | None:
+    """``{unit: amount}`` with each amount a number of zero or more, as strings; ``None`` if it is not."""
+    if not isinstance(value, dict):
+        return None
+    cleaned = {}
+    for unit, amount in value.items():
+        try:
+            number = Decimal(str(amount).replace(",", "."))
+        except InvalidOperation:
+            return None
+        if not str(unit).strip() or not number.is_finite() or number < 0:
+            return None
+        cleaned[str(unit).strip()] = str(number)
+    return cleaned
+
+
 def _corrections_clean(result: str, corrections: dict, item_number: int) -> dict:
     allowed = CORRECTIONS[result]
     cleaned, errors = {}, []
@@ -127,7 +150,17 @@ def _corrections_clean(result: str, corrections: dict, item_number: int) -> dict
             except (TypeError, ValueError):
                 errors.append(FieldError(f"{prefix}.{name}", "invalid", _("Give a whole number.")))
         elif name == "quantities":
-            cleaned[name] = {str(unit): str(amount) for unit, amount in dict(value).items()}
+            quantities = _quantities_clean(value)
+            if quantities is None:
+                errors.append(
+                    FieldError(
+                        f"{prefix}.quantities",
+                        "invalid",
+                        _("Give each quantity as a number of zero or more."),
+                    )
+                )
+                continue
+            cleaned[name] = quantities
         else:
             cleaned[name] = str(value).strip().upper() if name == "origin" else str(value).strip()
     if result not in (FindingResult.CONFORM, FindingResult.PROHIBITED) and not cleaned and not errors:
@@ -150,7 +183,11 @@ def _photo_check(photo, item_number: int) -> str:
         raise DeclarationInvalid([FieldError(field, "file_size", _("The photo is larger than 10 MB."))])
     head = photo.read(16)
     photo.seek(0)
-    if not head.startswith(PHOTO_SIGNATURES[content_type]):
+    # RIFF alone is also a WAV or AVI file: a WebP image is the RIFF container of form WEBP.
+    is_image = head.startswith(PHOTO_SIGNATURES[content_type]) and (
+        content_type != "image/webp" or head[8:12] == b"WEBP"
+    )
+    if not is_image:
         raise DeclarationInvalid(
             [FieldError(field, "file_type", _("The file is not the image it says it is."))]
         )
@@ -215,6 +252,25 @@ def finding_record(
     return finding
 
 
+def _totals_of_corrected(declaration, item_changes: dict) -> dict:
+    """The declaration's invoice amount and total packages summed again over the corrected items: the
+    re-assessment checks that the items add up to them, as at lodgement."""
+    corrected = {name for row in item_changes.values() for name in row}
+    items = list(DeclarationItem.objects.filter(declaration_id=declaration.pk))
+
+    def value(item, name):
+        return item_changes.get(str(item.number), {}).get(name, getattr(item, name))
+
+    totals = {}
+    if "invoice_price" in corrected and declaration.invoice_amount is not None:
+        totals["invoice_amount"] = str(
+            sum((Decimal(str(value(item, "invoice_price") or 0)) for item in items), Decimal(0))
+        )
+    if "packages_number" in corrected and declaration.total_packages is not None:
+        totals["total_packages"] = sum(int(value(item, "packages_number") or 0) for item in items)
+    return totals
+
+
 def examination_complete(*, actor, examination: Examination, report: str = "") -> Examination:
     """End a physical examination: every item has its finding. Discrepancies re-assess the declaration
     with the corrected values; prohibited goods hold it; otherwise the control ends."""
@@ -256,7 +312,7 @@ def examination_complete(*, actor, examination: Examination, report: str = "") -
             declaration = lifecycle.declaration_reassess(
                 actor=actor,
                 declaration=declaration,
-                changes={"item_changes": item_changes},
+                changes={"item_changes": item_changes, **_totals_of_corrected(declaration, item_changes)},
                 reason=_("Physical examination: %(found)s.") % {"found": "; ".join(kinds)},
             )
         _close(locked, actor, ExaminationStatus.DONE, report, "completed", {"reassessed": bool(item_changes)})
@@ -271,6 +327,10 @@ def lane_change(*, actor, declaration, lane: str, reason: str):
     lane with control gets a new examination, assigned by the system."""
     ensure_supervisor_of(actor, declaration.office)
     with transaction.atomic():
+        # The locks in the order scoring takes them: the declaration, the office's assignments, then
+        # (with the first audit event) the audit chain; the other order deadlocks against the sweeper.
+        declaration_lock(declaration.pk)
+        office_assignments_lock(declaration.office)
         changed = declaration_control.declaration_lane_change(
             actor=actor, declaration=declaration, lane=lane, reason=reason
         )
@@ -303,7 +363,11 @@ def post_clearance_audit_record(
     if outcome == AuditOutcome.DISCREPANCY and not note:
         raise DeclarationInvalid([FieldError("note", "required", _("Say what was found."))])
     with transaction.atomic():
-        locked = PostClearanceAudit.objects.select_for_update().select_related("office").get(pk=audit.pk)
+        locked = (
+            PostClearanceAudit.objects.select_for_update(of=("self",))
+            .select_related("office")
+            .get(pk=audit.pk)
+        )
         ensure_officer_at(actor, locked.office)
         if locked.completed_at is not None:
             raise TransitionNotAllowed(_("This audit has been recorded already."))

@@ -174,7 +174,7 @@ def current_version(criterion: Criterion) -> CriterionVersion | None:
 
 def random_rate_set(*, actor, office: CustomsOffice, lane: str, percent) -> RandomSelectionRate:
     """Set the random selection rate of an office for a lane (0 to 100 percent)."""
-    from decimal import Decimal, InvalidOperation
+    from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
     try:
         value = Decimal(str(percent))
@@ -187,7 +187,9 @@ def random_rate_set(*, actor, office: CustomsOffice, lane: str, percent) -> Rand
     with transaction.atomic():
         previous = RandomSelectionRate.objects.filter(office=office, lane=lane).first()
         rate, _created = RandomSelectionRate.objects.update_or_create(
-            office=office, lane=lane, defaults={"percent": value.quantize(Decimal("0.01"))}
+            office=office,
+            lane=lane,
+            defaults={"percent": value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)},
         )
         audit_record(
             action="risk.random_rate.set",

@@ -18,7 +18,7 @@ import hmac
 import threading
 import time
 from datetime import timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -56,15 +56,18 @@ from risk.models import (
 SCORE_TASK = "risk.score_declaration"
 HUNDRED = Decimal(100)
 DRAW_PLACES = Decimal("0.000001")
+RATE_PLACES = Decimal("0.01")  # a random selection rate, in percent: rounded half up, here and when set
 
 _compiled_lock = threading.Lock()
 _compiled: dict = {"stamp": None, "criteria": None}
 
 
 def _groups() -> dict[str, frozenset[str]]:
+    # By code, as the conditions name groups and the items keep their origin (the ids of the
+    # many-to-many table are the rows' numeric keys).
     members: dict[str, set[str]] = {}
     for group_code, country_code in CountryGroup.countries.through.objects.values_list(
-        "countrygroup_id", "country_id"
+        "countrygroup__code", "country__code"
     ):
         members.setdefault(group_code, set()).add(country_code)
     return {code: frozenset(countries) for code, countries in members.items()}
@@ -91,8 +94,12 @@ def criteria_compile(versions) -> CompiledCriteria:
 
 def live_criteria() -> CompiledCriteria:
     """The current versions of the live criteria, compiled; rebuilt only when a criterion changed (a
-    revision or a change of live state touches ``Criterion.updated_at``)."""
-    stamp = tuple(Criterion.objects.aggregate(count=Count("pk"), changed=Max("updated_at")).values())
+    revision or a change of live state touches ``Criterion.updated_at``) or the members of a country
+    group did (the groups are expanded into the compiled set)."""
+    stamp = (
+        *Criterion.objects.aggregate(count=Count("pk"), changed=Max("updated_at")).values(),
+        *CountryGroup.countries.through.objects.aggregate(count=Count("pk"), last=Max("pk")).values(),
+    )
     with _compiled_lock:
         if _compiled["stamp"] == stamp and _compiled["criteria"] is not None:
             return _compiled["criteria"]
@@ -246,7 +253,7 @@ def _draws(declaration: Declaration, profile: dict, rules: RiskProfileSettings) 
         configured = rates.get(lane)
         if not configured:
             continue
-        rate = min(HUNDRED, (configured * factor).quantize(Decimal("0.01")))
+        rate = min(HUNDRED, (configured * factor).quantize(RATE_PLACES, rounding=ROUND_HALF_UP))
         draw = random_draw(declaration.number, lane)
         draws[lane] = {
             "rate": str(rate),
@@ -314,12 +321,15 @@ def selectivity_score(declaration_id: int) -> Selectivity | None:
             )
             for hit in hits
         )
+        if lane in CONTROLLED_LANES:
+            # Before the lane is written: the assignment takes the office's lock, then the audit chain's
+            # (``risk.services.assignment``); the lane's audit event here would otherwise take the chain
+            # first, and deadlock against the sweeper assigning at the same office.
+            examination_open(declaration=declaration, lane=lane)
         declaration_lane_assign(
             declaration_id=declaration_id, lane=lane, explanation=_reason(lane, source, hits)
         )
-        if lane in CONTROLLED_LANES:
-            examination_open(declaration=declaration, lane=lane)
-        elif lane == Lane.BLUE:
+        if lane == Lane.BLUE:
             PostClearanceAudit.objects.get_or_create(
                 declaration_id=declaration_id, defaults={"office_id": declaration.office_id, "queued_at": now}
             )

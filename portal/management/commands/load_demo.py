@@ -11,7 +11,10 @@ from tariff.demo import tariff_demo_load
 
 
 class Command(BaseCommand):
-    help = "Load reference data and the demo (offices, parties, users, rates, tariff, declarations, criteria). Idempotent."
+    help = (
+        "Load reference data and the demo (offices, parties, users, rates, tariff, declarations, "
+        "criteria). Idempotent."
+    )
 
     def handle(self, *args, **options):
         started = time.monotonic()
@@ -23,6 +26,8 @@ class Command(BaseCommand):
         created = declarations_demo_load()
         self.stdout.write(f"Demo declarations: {created} created.")
         risk = risk_demo_load()
-        self.stdout.write(f"Demo risk: {risk['criteria']} criteria created, {risk['scored']} declarations scored.")
+        self.stdout.write(
+            f"Demo risk: {risk['criteria']} criteria created, {risk['scored']} declarations scored."
+        )
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(demo_logins_text())
