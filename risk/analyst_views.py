@@ -33,7 +33,7 @@ from risk.analyst_forms import (
     condition_initial,
     operators_by_kind,
 )
-from risk.choices import OPERATORS, ConditionKind, Operator
+from risk.choices import LANE_RANK, OPERATORS, ConditionKind, Operator
 from risk.models import Backtest, Criterion
 from risk.services.backtest import backtest_request
 from risk.services.criteria import criterion_create, criterion_revise, criterion_set_live, random_rate_set
@@ -314,13 +314,18 @@ def _percent_done(backtest: Backtest) -> int:
     return 0 if backtest.status == Backtest.Status.PENDING else backtest.percent_done
 
 
+def _most_first(counts: dict | None) -> list[tuple[str, int]]:
+    return sorted((counts or {}).items(), key=lambda entry: (-entry[1], entry[0]))
+
+
 @require_GET
 @analyst_required
 def backtest(request, pk):
     """A backtest: its progress while it runs (the page reloads itself), then what it would have hit."""
     backtest = _backtest_or_404(pk)
     results = backtest.results or {}
-    by_office = list((results.get("by_office") or {}).items())
+    # Stored as JSON objects, whose key order PostgreSQL does not keep: most hits first here.
+    by_office = _most_first(results.get("by_office"))
     context = {
         "backtest": backtest,
         "criterion": backtest.version.criterion,
@@ -330,10 +335,13 @@ def backtest(request, pk):
         "results": results,
         "target_lane_label": _lane_label(results.get("target_lane") or backtest.version.lane),
         "by_lane": [
-            (lane, _lane_label(lane), count) for lane, count in (results.get("by_lane") or {}).items()
+            (lane, _lane_label(lane), count)
+            for lane, count in sorted(
+                (results.get("by_lane") or {}).items(), key=lambda entry: -LANE_RANK.get(entry[0], -1)
+            )
         ],
         "by_office": by_office,
-        "by_trader": list((results.get("by_trader") or {}).items()),
+        "by_trader": _most_first(results.get("by_trader")),
         "office_chart": bar_chart_svg(
             by_office,
             title=_("Hits by office"),

@@ -3,6 +3,7 @@ declaration, the post-clearance audit queue."""
 
 from django.db.models import Prefetch, QuerySet
 
+from declarations.services.control import LANE_STATES
 from risk.choices import ExaminationStatus
 from risk.models import CriterionHit, Examination, PostClearanceAudit, Selectivity
 
@@ -25,7 +26,9 @@ def worklist_for(officer) -> QuerySet[Examination]:
     """The officer's open examinations, oldest first, with the declaration and the criteria that hit it
     (their notes for the officer)."""
     return (
-        Examination.objects.filter(officer=officer, status=ExaminationStatus.ASSIGNED)
+        Examination.objects.filter(
+            officer=officer, status=ExaminationStatus.ASSIGNED, declaration__status__in=LANE_STATES
+        )
         .select_related("declaration", "declaration__trader", "declaration__office", "office")
         .prefetch_related(_hits_prefetch())
         .order_by("created_at", "pk")

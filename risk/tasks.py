@@ -2,7 +2,10 @@
 
 from celery import shared_task
 
-from risk.services.assignment import examinations_unassigned_assign
+from risk.services.assignment import (
+    examinations_of_closed_declarations_cancel,
+    examinations_unassigned_assign,
+)
 from risk.services.backtest import backtest_run
 from risk.services.selectivity import selectivity_score, selectivity_sweep
 
@@ -16,8 +19,13 @@ def score_declaration(declaration_id: int) -> str:
 
 @shared_task(name="risk.sweep")
 def sweep() -> dict:
-    """Re-send the scoring of declarations left without a lane; assign examinations that waited."""
-    return {"rescored": selectivity_sweep(), "assigned": examinations_unassigned_assign()}
+    """Re-send the scoring of declarations left without a lane; assign examinations that waited; cancel
+    the examinations of declarations closed meanwhile."""
+    return {
+        "rescored": selectivity_sweep(),
+        "assigned": examinations_unassigned_assign(),
+        "cancelled": examinations_of_closed_declarations_cancel(),
+    }
 
 
 @shared_task(name="risk.run_backtest")

@@ -1,7 +1,9 @@
 """The lane and its control, as the declaration keeps them: what the risk module calls.
 
 Selectivity (``risk``) decides the lane; the declaration records it, with the time, in its history and
-the audit trail. Green and blue lanes need no control before release; yellow (documentary check) and
+the audit trail. The history, which the declarant reads, says only the lane and when the check was
+done; why (the criteria, the officer's report, the supervisor's reason) is for customs only and goes
+to the audit event (``internal_reason``) and the risk module's own records. Green and blue lanes need no control before release; yellow (documentary check) and
 red (physical examination) do, and the risk module says when it is done. Release follows by itself
 once the declaration is paid and its control done (``lifecycle.release_if_cleared``).
 """
@@ -46,11 +48,13 @@ def declaration_lane_assign(*, declaration_id: int, lane: str, explanation: str 
             return declaration
         if declaration.status not in LANE_STATES:
             return None
-        move = _Move(declaration, None, explanation)
+        move = _Move(declaration, None, _("Lane: %(lane)s.") % {"lane": Lane(lane).label.lower()})
         _lane_set(move, lane)
         released = release_if_cleared(move)
         return move.finish(
-            "lane_assigned", extra={"lane": lane, "released": released}, content_changed=released
+            "lane_assigned",
+            extra={"lane": lane, "released": released, "internal_reason": explanation},
+            content_changed=released,
         )
 
 
@@ -74,10 +78,17 @@ def declaration_lane_change(*, actor, declaration: Declaration, lane: str, reaso
         if locked.lane == lane:
             raise TransitionNotAllowed(_("The declaration is in the %(lane)s lane already.") % {"lane": lane})
         before = locked.lane
-        move = _Move(locked, actor, reason)
+        public = _("Lane changed from %(before)s to %(lane)s.") % {
+            "before": Lane(before).label.lower() if before else "—",
+            "lane": Lane(lane).label.lower(),
+        }
+        move = _Move(locked, actor, public)
         _lane_set(move, lane)
         released = release_if_cleared(move)
-        return move.finish("lane_changed", extra={"lane_before": before, "lane": lane, "released": released})
+        return move.finish(
+            "lane_changed",
+            extra={"lane_before": before, "lane": lane, "released": released, "internal_reason": reason},
+        )
 
 
 def _lane_set(move: _Move, lane: str) -> None:
@@ -100,10 +111,16 @@ def declaration_control_complete(*, actor, declaration: Declaration, reason: str
                 _("The control cannot end: the declaration is %(status)s.")
                 % {"status": locked.get_status_display().lower()}
             )
-        move = _Move(locked, actor, (reason or "").strip())
+        move = _Move(
+            locked,
+            actor,
+            _("The check of the %(lane)s lane is done.") % {"lane": locked.get_lane_display().lower()},
+        )
         locked.control_done_at = move.now
         move.to("control_done", locked.status)
         released = release_if_cleared(move)
         return move.finish(
-            "control_done", extra={"lane": locked.lane, "released": released}, content_changed=released
+            "control_done",
+            extra={"lane": locked.lane, "released": released, "internal_reason": (reason or "").strip()},
+            content_changed=released,
         )

@@ -193,3 +193,30 @@ def examination_reassign(*, actor, examination: Examination, officer, reason: st
 def ensure_assigned_officer(actor, examination: Examination) -> None:
     if actor is None or examination.officer_id != actor.pk:
         raise NotAuthorised(_("Only the officer assigned to this examination may record it."))
+
+
+def examinations_of_closed_declarations_cancel() -> int:
+    """Cancel the open examinations of declarations cancelled, rejected or withdrawn meanwhile (the
+    declarations module cannot call risk, to its right: the sweeper looks); returns how many."""
+    closed = Examination.objects.filter(
+        status__in=[ExaminationStatus.UNASSIGNED, ExaminationStatus.ASSIGNED]
+    ).exclude(declaration__status__in=LANE_STATES)
+    cancelled = 0
+    for examination in closed.select_related("office", "declaration")[:SWEEP_BATCH]:
+        with transaction.atomic():
+            locked = Examination.objects.select_for_update(of=("self",)).get(pk=examination.pk)
+            if not locked.is_open:
+                continue
+            locked.status, locked.completed_at = ExaminationStatus.CANCELLED, timezone.now()
+            locked.report = _("Cancelled: the declaration is %(status)s.") % {
+                "status": examination.declaration.get_status_display().lower()
+            }
+            locked.save(update_fields=["status", "completed_at", "report"])
+            audit_record(
+                action="risk.examination.cancelled",
+                obj=locked,
+                office_code=examination.office.code,
+                after={"declaration": locked.declaration_id, "status": examination.declaration.status},
+            )
+            cancelled += 1
+    return cancelled

@@ -17,6 +17,7 @@ from declarations.services.errors import DeclarationInvalid, FieldError
 from risk.choices import TARGET_LANES
 from risk.engine import ConditionError, conditions_parse
 from risk.models import Criterion, CriterionVersion, RandomSelectionRate
+from risk.services.permissions import ensure_criteria_writer
 
 
 @dataclass
@@ -100,6 +101,7 @@ def criterion_create(
     *, actor, code: str, name: str, data: VersionData, live: bool = False
 ) -> CriterionVersion:
     """A new criterion and its version 1 (a draft unless ``live``)."""
+    ensure_criteria_writer(actor)
     code, name = (code or "").strip().upper(), (name or "").strip()
     errors = []
     if not code:
@@ -131,6 +133,7 @@ def criterion_revise(
     *, actor, criterion: Criterion, data: VersionData, name: str | None = None
 ) -> CriterionVersion:
     """The next version of ``criterion``; the current one is superseded (and kept, with its hits)."""
+    ensure_criteria_writer(actor)
     conditions = version_data_check(data)
     with transaction.atomic():
         locked = Criterion.objects.select_for_update().get(pk=criterion.pk)
@@ -152,6 +155,7 @@ def criterion_revise(
 
 def criterion_set_live(*, actor, criterion: Criterion, live: bool) -> Criterion:
     """Put a criterion live (it scores declarations from now) or take it down (a draft again)."""
+    ensure_criteria_writer(actor)
     with transaction.atomic():
         locked = Criterion.objects.select_for_update().get(pk=criterion.pk)
         if locked.active == live:
@@ -174,6 +178,7 @@ def current_version(criterion: Criterion) -> CriterionVersion | None:
 
 def random_rate_set(*, actor, office: CustomsOffice, lane: str, percent) -> RandomSelectionRate:
     """Set the random selection rate of an office for a lane (0 to 100 percent)."""
+    ensure_criteria_writer(actor)
     from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
     try:

@@ -33,6 +33,16 @@ def is_officer_at(actor, office) -> bool:
     ).exists()
 
 
+def is_criteria_writer(actor) -> bool:
+    """Analysts write criteria on their screens; administrators may in Django admin."""
+    return is_analyst(actor) or (_staff(actor) and actor.has_role(Role.ADMINISTRATOR))
+
+
+def ensure_criteria_writer(actor) -> None:
+    if not is_criteria_writer(actor):
+        raise NotAuthorised(_("Only a risk analyst or an administrator may change selectivity criteria."))
+
+
 def ensure_analyst(actor) -> None:
     if not is_analyst(actor):
         raise NotAuthorised(_("Only a risk analyst may do this."))

@@ -296,3 +296,23 @@ def test_a_lane_change_and_the_sweeper_at_one_office_do_not_deadlock(risk_world,
     assert list(
         Examination.objects.filter(declaration=declaration).order_by("pk").values_list("kind", "status")
     ) == [("physical", "cancelled"), ("documentary", "assigned")]
+
+
+def test_the_sweeper_cancels_the_examination_of_a_cancelled_declaration(risk_world):
+    criterion(risk_world, CARS, lane="red")
+    declaration = score(assessed(risk_world))
+    examination = Examination.objects.get(declaration=declaration)
+    officer = examination.officer
+    declaration_cancel(actor=risk_world["users"]["supervisor"], declaration=declaration, reason="Duplicate")
+
+    cancelled = assignment.examinations_of_closed_declarations_cancel()
+    again = assignment.examinations_of_closed_declarations_cancel()
+
+    examination.refresh_from_db()
+    assert (cancelled, again) == (1, 0)
+    assert examination.status == "cancelled"
+    assert examination.report == "Cancelled: the declaration is cancelled."
+    assert AuditEvent.objects.filter(action="risk.examination.cancelled").count() == 1
+    from risk.selectors import worklist_for
+
+    assert list(worklist_for(officer)) == []

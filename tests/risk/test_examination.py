@@ -130,8 +130,11 @@ def test_a_declaration_paid_during_its_check_is_released_when_the_check_ends(ris
 
     assert Declaration.objects.get(pk=declaration.pk).status == "released"
     assert StatusChange.objects.get(declaration=declaration, action="control_done").reason == (
-        "Documentary check: in order."
+        "The check of the yellow lane is done."
     )
+    assert AuditEvent.objects.get(action="declarations.declaration.control_done").after[
+        "internal_reason"
+    ] == ("Documentary check: in order.")
 
 
 def test_a_query_waits_for_the_answer_then_the_check_is_accepted(risk_world):

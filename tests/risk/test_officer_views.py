@@ -546,7 +546,7 @@ def test_a_supervisor_changes_the_lane_with_a_reason(client, verified_login, ris
     assert examination.status == "cancelled"
     assert Selectivity.objects.get(declaration=declaration).source == "supervisor"
     assert event.actor_username == "supervisor"
-    assert (event.after["lane_before"], event.after["lane"], event.after["reason"]) == (
+    assert (event.after["lane_before"], event.after["lane"], event.after["internal_reason"]) == (
         "red",
         "green",
         "Known consignment, seals intact.",

@@ -162,8 +162,10 @@ def test_a_lane_change_cancels_the_examination_and_opens_the_new_lane_s(risk_wor
     assert Selectivity.objects.get(declaration=declaration).lane == "yellow"
     assert Selectivity.objects.get(declaration=declaration).source == "supervisor"
     change = StatusChange.objects.get(declaration=declaration, action="lane_yellow")
-    assert (change.actor, change.reason) == (supervisor, "Papers are enough")
+    # The history, which the declarant reads, says what changed; the supervisor's reason is for customs.
+    assert (change.actor, change.reason) == (supervisor, "Lane changed from red to yellow.")
     event = AuditEvent.objects.get(action="declarations.declaration.lane_changed")
+    assert event.after["internal_reason"] == "Papers are enough"
     assert (event.actor, event.object_id) == (supervisor, str(declaration.pk))
     assert event.after == {
         "status": "assessed",
@@ -171,7 +173,8 @@ def test_a_lane_change_cancels_the_examination_and_opens_the_new_lane_s(risk_wor
         "lane_before": "red",
         "lane": "yellow",
         "released": False,
-        "reason": "Papers are enough",
+        "reason": "Lane changed from red to yellow.",
+        "internal_reason": "Papers are enough",
     }
 
 

@@ -93,7 +93,10 @@ def test_every_hit_is_recorded_with_its_version_item_and_explanation(risk_world)
     ]
     assert {hit.hit_at for hit in hits} == {Selectivity.objects.get(declaration=declaration).scored_at}
     change = StatusChange.objects.get(declaration=declaration, action="lane_red")
-    assert change.reason == "Selectivity: red lane, criteria CARS-CN."
+    event = AuditEvent.objects.get(action="declarations.declaration.lane_assigned")
+    # The history (which the declarant reads) names the lane only; the criteria are for customs.
+    assert change.reason == "Lane: red."
+    assert event.after["internal_reason"] == "Selectivity: red lane, criteria CARS-CN."
 
 
 def test_scoring_twice_gives_one_result_with_the_same_hits(risk_world):
@@ -331,9 +334,9 @@ def test_recent_findings_raise_the_lane_to_the_configured_minimum(risk_world):
     assert selectivity.profile == {"aeo": False, "findings": 1, "raised": True, "notes": []}
     assert selectivity.random_draws["blue"]["rate"] == "6.00"  # times the findings' factor, 3
     assert Examination.objects.get(declaration=declaration).kind == "documentary"
-    assert StatusChange.objects.get(declaration=declaration, action="lane_yellow").reason == (
-        "Selectivity: yellow lane, the trader's recent findings."
-    )
+    assert AuditEvent.objects.get(action="declarations.declaration.lane_assigned").after[
+        "internal_reason"
+    ] == ("Selectivity: yellow lane, the trader's recent findings.")
 
 
 def test_a_hit_above_the_profile_s_minimum_keeps_its_lane(risk_world):
@@ -460,6 +463,7 @@ def test_scoring_is_audited(risk_world):
         "version": declaration.version,
         "lane": "red",
         "released": False,
-        "reason": f"Selectivity: red lane, criteria {code}.",
+        "reason": "Lane: red.",  # what the declarant reads in the history
+        "internal_reason": f"Selectivity: red lane, criteria {code}.",
     }
     assert event.actor is None
