@@ -3,9 +3,11 @@
 Selectivity (``risk``) decides the lane; the declaration records it, with the time, in its history and
 the audit trail. The history, which the declarant reads, says only the lane and when the check was
 done; why (the criteria, the officer's report, the supervisor's reason) is for customs only and goes
-to the audit event (``internal_reason``) and the risk module's own records. Green and blue lanes need no control before release; yellow (documentary check) and
-red (physical examination) do, and the risk module says when it is done. Release follows by itself
-once the declaration is paid and its control done (``lifecycle.release_if_cleared``).
+to the audit event (``internal_reason``) and the risk module's own records.
+
+Green and blue lanes need no control before release; yellow (documentary check) and red (physical
+examination) do, and the risk module says when it is done. Release follows by itself once the
+declaration is paid and its control done (``lifecycle.release_if_cleared``).
 """
 
 from django.db import transaction
