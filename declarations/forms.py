@@ -214,3 +214,14 @@ class TimeReleaseForm(forms.Form):
         if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_to"] < cleaned["date_from"]:
             self.add_error("date_to", _("The end of the period is before its start."))
         return cleaned
+
+
+class ReleaseCheckForm(forms.Form):
+    """The text of a release order's QR code, scanned (a scanner types it) or typed at the gate."""
+
+    token = forms.CharField(
+        label=_("Text of the QR code"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("Scan the QR code of the release order, or type the line printed under it."),
+    )

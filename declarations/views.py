@@ -19,7 +19,14 @@ from django.views.decorators.http import require_GET, require_POST
 from customs.hooks import hook_results
 from customs.selectors import office_list_for_user
 from declarations.choices import TRANSITIONS, Side, Status
-from declarations.forms import ActionForm, FinderForm, ReassessGeneralForm, ReassessItemForm, TimeReleaseForm
+from declarations.forms import (
+    ActionForm,
+    FinderForm,
+    ReassessGeneralForm,
+    ReassessItemForm,
+    ReleaseCheckForm,
+    TimeReleaseForm,
+)
 from declarations.models import GENERAL_SEGMENT_FIELDS, Declaration, DeclarationItem
 from declarations.presentation import document_file_response, field_label, print_links
 from declarations.selectors import (
@@ -33,6 +40,7 @@ from declarations.selectors import (
 )
 from declarations.services import lifecycle
 from declarations.services.errors import DeclarationInvalid, NotAuthorised, TransitionNotAllowed
+from declarations.services.printing import release_order_verify
 
 PAGE_SIZE = 50
 # Moves whose service takes no reason at all.
@@ -304,3 +312,28 @@ def time_release(request):
     for row in rows:
         row["bar_percent"] = round(100 * row["average_hours"] / longest)
     return render(request, "declarations/time_release.html", {"form": form, "rows": rows})
+
+
+@require_GET
+@officer_required
+def release_check(request):
+    """The gate: is this release order genuine, and are its goods released? (A scanner types the QR
+    code's text into the field and presses Enter.)"""
+    form = ReleaseCheckForm(request.GET or None)
+    result = None
+    if form.is_valid():
+        result = release_order_verify(form.cleaned_data["token"])
+        reasons = {
+            "malformed": _("This is not the QR code of a Kerwen release order."),
+            "forged": _(
+                "NOT GENUINE: the check code does not match. Hold the goods and call the supervisor."
+            ),
+            "unknown": _("NOT GENUINE: no declaration has this number."),
+            "not_released": _("NOT RELEASED: the declaration is %(status)s."),
+            "superseded": _("NOT GENUINE: this order does not match the declaration's release."),
+        }
+        message = reasons.get(result["reason"], "")
+        if result["reason"] == "not_released":
+            message = message % {"status": result["declaration"].get_status_display().lower()}
+        result["message"] = message
+    return render(request, "declarations/release_check.html", {"form": form, "result": result})

@@ -118,6 +118,38 @@ def release_token_check(token: str) -> bool:
     return bool(body) and hmac.compare_digest(_release_check(body), check.upper())
 
 
+def release_order_verify(token: str) -> dict:
+    """What the gate learns from a release order's QR text: ``genuine`` (made by this server, for a
+    declaration released at that time), the declaration when it is found, and ``reason`` when not
+    genuine (``malformed``, ``forged``, ``unknown``, ``not_released``, ``superseded``)."""
+    token = (token or "").strip()
+    parts = token.split("|")
+    if len(parts) != 6 or parts[0] != "KERWEN-RELEASE":
+        return {"genuine": False, "reason": "malformed", "declaration": None}
+    if not release_token_check(token):
+        return {"genuine": False, "reason": "forged", "declaration": None}
+    number = parts[1].split()
+    declaration = None
+    if len(number) == 4 and number[1].isdigit() and number[3].isdigit():
+        declaration = (
+            Declaration.objects.select_related("office", "trader")
+            .filter(
+                office__code=number[0],
+                registration_year=int(number[1]),
+                registration_series=number[2],
+                registration_number=int(number[3]),
+            )
+            .first()
+        )
+    if declaration is None:
+        return {"genuine": False, "reason": "unknown", "declaration": None}
+    if declaration.status != Status.RELEASED:
+        return {"genuine": False, "reason": "not_released", "declaration": declaration}
+    if release_token(declaration) != token:  # an order printed before a later release, or altered
+        return {"genuine": False, "reason": "superseded", "declaration": declaration}
+    return {"genuine": True, "reason": "", "declaration": declaration}
+
+
 def declaration_print_request(
     *, actor, declaration: Declaration, kind: str, language: str, retry_failed: bool = False
 ) -> DeclarationPrint:
