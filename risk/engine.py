@@ -414,13 +414,14 @@ def explanation_text(explanation: list[dict], item_number: int | None = None) ->
             operator_label = Operators(entry["operator"]).label
         except ValueError:
             kind_label, operator_label = entry.get("kind", ""), entry.get("operator", "")
+        words = {"yes": _("yes"), "no": _("no")}  # a preference's value, in the reader's language
         parts.append(
             _("%(field)s %(actual)s %(operator)s %(values)s")
             % {
-                "field": str(kind_label).lower(),
-                "actual": entry.get("actual", ""),
+                "field": str(kind_label),
+                "actual": words.get(entry.get("actual", ""), entry.get("actual", "")),
                 "operator": operator_label,
-                "values": ", ".join(entry.get("values", [])),
+                "values": ", ".join(words.get(value, value) for value in entry.get("values", [])),
             }
         )
     text = "; ".join(parts)

@@ -78,7 +78,9 @@ def declaration_lane_change(*, actor, declaration: Declaration, lane: str, reaso
                 % {"status": locked.get_status_display().lower()}
             )
         if locked.lane == lane:
-            raise TransitionNotAllowed(_("The declaration is in the %(lane)s lane already.") % {"lane": lane})
+            raise TransitionNotAllowed(
+                _("The declaration is in the %(lane)s lane already.") % {"lane": Lane(lane).label.lower()}
+            )
         before = locked.lane
         public = _("Lane changed from %(before)s to %(lane)s.") % {
             "before": Lane(before).label.lower() if before else "—",

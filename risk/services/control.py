@@ -339,7 +339,9 @@ def lane_change(*, actor, declaration, lane: str, reason: str):
             declaration=changed, status__in=[ExaminationStatus.UNASSIGNED, ExaminationStatus.ASSIGNED]
         ):
             open_examination.status, open_examination.completed_at = ExaminationStatus.CANCELLED, now
-            open_examination.report = _("Cancelled: the lane was changed to %(lane)s.") % {"lane": lane}
+            open_examination.report = _("Cancelled: the lane was changed to %(lane)s.") % {
+                "lane": Lane(lane).label.lower()
+            }
             open_examination.save(update_fields=["status", "completed_at", "report"])
         Selectivity.objects.filter(declaration=changed).update(lane=lane, source=SelectionSource.SUPERVISOR)
         if lane in declaration_control.CONTROLLED_LANES:

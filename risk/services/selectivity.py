@@ -265,13 +265,15 @@ def _draws(declaration: Declaration, profile: dict, rules: RiskProfileSettings) 
 
 
 def _reason(lane: str, source: str, hits) -> str:
+    """Why the lane, for the audit event (customs only; the declarant's history says only the lane)."""
+    lane_name = Lane(lane).label.lower()
     if source == SelectionSource.CRITERIA:
         codes = ", ".join(hit.code for hit in hits if hit.lane == hits[0].lane)
-        return _("Selectivity: %(lane)s lane, criteria %(codes)s.") % {"lane": lane, "codes": codes}
+        return _("Selectivity: %(lane)s lane, criteria %(codes)s.") % {"lane": lane_name, "codes": codes}
     if source == SelectionSource.RANDOM:
-        return _("Selectivity: %(lane)s lane, random selection.") % {"lane": lane}
+        return _("Selectivity: %(lane)s lane, random selection.") % {"lane": lane_name}
     if source == SelectionSource.PROFILE:
-        return _("Selectivity: %(lane)s lane, the trader's recent findings.") % {"lane": lane}
+        return _("Selectivity: %(lane)s lane, the trader's recent findings.") % {"lane": lane_name}
     return _("Selectivity: green lane, no criterion hit.")
 
 

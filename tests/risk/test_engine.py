@@ -685,8 +685,8 @@ def test_a_hit_s_explanation_reads_in_the_reader_s_language():
     (hit,) = evaluate(compiled, facts(item(1, commodity_code=FISH), item(2, value_per_kg=D("3.456"))))
 
     assert explanation_text(list(hit.explanation), hit.item_number) == (
-        "Item 2: commodity code 8703231900 starts with one of 8703; customs value per kg of net mass 3.46 "
-        "is below 12; number of items 2 is above 1"
+        "Item 2: Commodity code 8703231900 starts with one of 8703; Customs value per kg of net mass 3.46 "
+        "is below 12; Number of items 2 is above 1"
     )
     assert (
         explanation_text([{"kind": "gone", "operator": "old", "values": ["x"], "actual": "y"}])
