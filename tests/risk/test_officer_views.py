@@ -152,7 +152,7 @@ def test_the_examination_page_shows_the_declaration_the_hits_and_their_notes(
     assert "Passenger car, petrol, 1,500 cc" in content
     assert f'<td class="code">{CAR}</td>' in content
     assert "10,000.00 USD" in content
-    assert f"Item 1: commodity code {CAR} starts with one of {CAR[:4]}" in content
+    assert f"Item 1: Commodity code {CAR} starts with one of {CAR[:4]}" in content
     assert OFFICER_NOTE in content
     assert INTERNAL_NOTE in content
     assert 'id="finding-form-1"' in content

@@ -75,7 +75,7 @@ def test_the_officer_panel_shows_the_lane_what_gave_it_and_the_hits_with_their_n
     assert '<span class="lane-red" id="selectivity-lane">Red</span>' in panel
     assert '<dd id="selectivity-source">Criteria</dd>' in panel
     assert '<span class="code">RC01</span> Test criterion' in panel
-    assert f"Item 1: commodity code {CAR} starts with one of {CAR[:4]}" in panel
+    assert f"Item 1: Commodity code {CAR} starts with one of {CAR[:4]}" in panel
     assert f'<dd class="officer-note">{OFFICER_NOTE}</dd>' in panel
     assert f'<dd class="internal-note">{INTERNAL_NOTE}</dd>' in panel
     assert "Not an authorised economic operator; 0 discrepancies found recently" in panel
