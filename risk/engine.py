@@ -8,8 +8,8 @@ each criterion is filed under its most selective condition (its *anchor*):
 
 1. a commodity code condition (``starts with`` / ``is one of``): under each prefix, in a dict looked up
    with every prefix of the item's code (``8703``, ``87032``, ...), only at the lengths in use;
-2. else an origin condition (a group is expanded to its countries): under each country;
-3. else an importer, exporter or declarant condition: under each party;
+2. else an importer, exporter or declarant condition: under each party;
+3. else an origin condition (a group is expanded to its countries): under each country;
 4. else an office condition or an office scope: under each office;
 5. else the criterion is a candidate for every declaration (the few with only thresholds, say).
 
@@ -18,6 +18,7 @@ hold (AND); its item conditions must all hold on one item. It hits a declaration
 """
 
 import datetime
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -177,8 +178,8 @@ class CompiledCriterion:
     valid_to: datetime.date | None
     offices: frozenset[str]
     conditions: tuple[Condition, ...]
-    header_tests: tuple[tuple[str, Callable], ...]
-    item_tests: tuple[tuple[str, Callable], ...]
+    header_tests: tuple[tuple[Callable, Callable], ...]  # (reads the fact, tests it)
+    item_tests: tuple[tuple[Callable, Callable], ...]
     officer_note: str = ""
 
 
@@ -231,7 +232,10 @@ def compile_criteria(specs: Iterable[CriterionSpec], *, groups: dict[str, frozen
         header, item = [], []
         for condition in spec.conditions:
             test = _test(condition, groups)
-            (item if condition.kind in ITEM_KINDS else header).append((condition.kind, test))
+            if condition.kind in ITEM_KINDS:
+                item.append((_ITEM_GETTERS[condition.kind], test))
+            else:
+                header.append((_HEADER_GETTERS[condition.kind], test))
         criterion = CompiledCriterion(
             version_id=spec.version_id,
             criterion_id=spec.criterion_id,
@@ -276,7 +280,9 @@ def compile_criteria(specs: Iterable[CriterionSpec], *, groups: dict[str, frozen
     return compiled
 
 
-_ANCHOR_ORDER = (K.COMMODITY_CODE, K.ORIGIN, K.ORIGIN_GROUP, K.IMPORTER, K.EXPORTER, K.DECLARANT, K.OFFICE)
+# Parties before origins: a trader is far more selective than a country (a busy origin files many
+# criteria, each paired with every item from there).
+_ANCHOR_ORDER = (K.COMMODITY_CODE, K.IMPORTER, K.EXPORTER, K.DECLARANT, K.ORIGIN, K.ORIGIN_GROUP, K.OFFICE)
 
 
 def _anchor(conditions: Iterable[Condition]):
@@ -304,53 +310,92 @@ def _item_value(item: ItemFacts, kind: str):
     return getattr(item, kind)
 
 
+# How each test reads its fact, decided once at compile time (a getter call, not a lookup by kind).
+_ITEM_GETTERS = {
+    kind: operator.attrgetter("origin" if kind in (K.ORIGIN, K.ORIGIN_GROUP) else kind) for kind in ITEM_KINDS
+}
+_HEADER_GETTERS = {
+    kind: (lambda facts: len(facts.items)) if kind == K.ITEM_COUNT else operator.attrgetter(kind)
+    for kind in set(ConditionKind.values) - ITEM_KINDS
+}
+
+
 def evaluate(
     compiled: CompiledCriteria, facts: DeclarationFacts, *, check_validity: bool = True
 ) -> list[Hit]:
     """The criteria that hit the declaration, highest lane first. ``check_validity=False`` ignores the
-    validity dates (a backtest of a draft over a past period)."""
-    item_candidates: dict[int, list[tuple[CompiledCriterion, ItemFacts]]] = {}
+    validity dates (a backtest of a draft over a past period).
+
+    The candidates come from the indexes: each item's code prefixes, each distinct origin once (most
+    declarations have one), the parties, the office, and the few criteria filed everywhere. A
+    candidate's office scope, validity and declaration conditions are checked once; then its item
+    conditions on its items, the first item that holds making the hit."""
+    items = facts.items
+    candidates: dict[int, tuple[CompiledCriterion, list[ItemFacts] | None]] = {}
     by_prefix, lengths, by_origin = compiled.by_prefix, compiled.prefix_lengths, compiled.by_origin
-    for item in facts.items:
+    for item in items:
         code = item.commodity_code
+        size = len(code)
         for length in lengths:
-            if length > len(code):
+            if length > size:
                 break
-            for criterion in by_prefix.get(code[:length], ()):
-                item_candidates.setdefault(id(criterion), []).append((criterion, item))
-        for criterion in by_origin.get(item.origin, ()):
-            item_candidates.setdefault(id(criterion), []).append((criterion, item))
-    header_candidates: dict[int, CompiledCriterion] = {}
-    for party in facts.importer | facts.exporter | facts.declarant:
-        for criterion in compiled.by_party.get(party, ()):
-            header_candidates[id(criterion)] = criterion
+            bucket = by_prefix.get(code[:length])
+            if bucket:
+                for criterion in bucket:
+                    entry = candidates.get(id(criterion))
+                    if entry is None:
+                        candidates[id(criterion)] = (criterion, [item])
+                    else:
+                        entry[1].append(item)
+    if by_origin:
+        origins: dict[str, list[ItemFacts]] = {}
+        for item in items:
+            origins.setdefault(item.origin, []).append(item)
+        mixed = []  # criteria filed under two origins of this declaration: their items, in order again
+        for origin, origin_items in origins.items():
+            bucket = by_origin.get(origin)
+            if bucket:
+                for criterion in bucket:
+                    entry = candidates.get(id(criterion))
+                    if entry is None:
+                        candidates[id(criterion)] = (criterion, list(origin_items))
+                    else:
+                        entry[1].extend(origin_items)
+                        mixed.append(entry[1])
+        for criterion_items in mixed:
+            criterion_items.sort(key=_item_number)
+    by_party = compiled.by_party
+    if by_party:
+        for party in facts.importer | facts.exporter | facts.declarant:
+            for criterion in by_party.get(party, ()):
+                candidates.setdefault(id(criterion), (criterion, None))
     for criterion in compiled.by_office.get(facts.office, ()):
-        header_candidates[id(criterion)] = criterion
+        candidates.setdefault(id(criterion), (criterion, None))
     for criterion in compiled.everywhere:
-        header_candidates[id(criterion)] = criterion
+        candidates.setdefault(id(criterion), (criterion, None))
 
     hits = []
-    for entries in item_candidates.values():
-        criterion = entries[0][0]
-        header_candidates.pop(id(criterion), None)
+    for criterion, criterion_items in candidates.values():
         if not _header_holds(criterion, facts, check_validity):
             continue
-        for _criterion, item in entries:
-            if all(test(_item_value(item, kind)) for kind, test in criterion.item_tests):
-                hits.append(_hit(criterion, facts, item))
-                break
-    for criterion in header_candidates.values():
-        if not _header_holds(criterion, facts, check_validity):
-            continue
-        if not criterion.item_tests:
+        tests = criterion.item_tests
+        if not tests:
             hits.append(_hit(criterion, facts, None))
             continue
-        for item in facts.items:
-            if all(test(_item_value(item, kind)) for kind, test in criterion.item_tests):
+        for item in items if criterion_items is None else criterion_items:
+            for getter, test in tests:
+                if not test(getter(item)):
+                    break
+            else:
                 hits.append(_hit(criterion, facts, item))
                 break
-    hits.sort(key=lambda hit: (-LANE_RANK[hit.lane], hit.code))
+    if len(hits) > 1:
+        hits.sort(key=lambda hit: (-LANE_RANK[hit.lane], hit.code))
     return hits
+
+
+def _item_number(item: ItemFacts) -> int:
+    return item.number
 
 
 def _header_holds(criterion: CompiledCriterion, facts: DeclarationFacts, check_validity: bool) -> bool:
@@ -361,7 +406,10 @@ def _header_holds(criterion: CompiledCriterion, facts: DeclarationFacts, check_v
         or (criterion.valid_to is not None and facts.day > criterion.valid_to)
     ):
         return False
-    return all(test(_header_value(facts, kind)) for kind, test in criterion.header_tests)
+    for getter, test in criterion.header_tests:
+        if not test(getter(facts)):
+            return False
+    return True
 
 
 def _shown(value) -> str:
