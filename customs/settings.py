@@ -180,6 +180,9 @@ CELERY_BEAT_SCHEDULE = {
 # The secret seed of random selection (risk): with it an audit replays every draw; without it nobody
 # can predict one. Empty: derived from DJANGO_SECRET_KEY.
 RISK_RANDOM_SEED = env.str("RISK_RANDOM_SEED", default="")
+# How often a scoring process asks whether criteria, random rates or profile settings changed: a change
+# takes effect within this many seconds.
+RISK_RULES_RECHECK_SECONDS = env.int("RISK_RULES_RECHECK_SECONDS", default=5)
 
 # National currency and exchange rates.
 NATIONAL_CURRENCY = env.str("NATIONAL_CURRENCY", default="TMT")

@@ -10,7 +10,7 @@ from risk.services.backtest import backtest_run
 from risk.services.selectivity import selectivity_score, selectivity_sweep
 
 
-@shared_task(name="risk.score_declaration")
+@shared_task(name="risk.score_declaration", ignore_result=True)  # the lane is the result, in the database
 def score_declaration(declaration_id: int) -> str:
     """Score a registered declaration and give it its lane (idempotent)."""
     selectivity = selectivity_score(declaration_id)

@@ -16,3 +16,6 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 AXES_ENABLED = True
 # Transactional tests empty every table with TRUNCATE; the audit table allows it only in this mode.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c kerwen.audit_maintenance=on"  # noqa: F405
+
+# Every scoring sees the criteria, rates and profile settings a test has just written.
+RISK_RULES_RECHECK_SECONDS = 0

@@ -21,6 +21,8 @@ from declarations.services.locking import declaration_lock
 
 # Lanes whose control must be done by an officer before release.
 CONTROLLED_LANES = frozenset({Lane.YELLOW, Lane.RED})
+# What a lane or control move changes on the declaration (release included: it may follow at once).
+_LANE_FIELDS = ("lane", "lane_assigned_at", "control_done_at", "status", "released_at")
 # States in which a lane may be given or changed: registered and not yet released, cancelled or rejected.
 LANE_STATES = frozenset(
     {
@@ -34,18 +36,23 @@ LANE_STATES = frozenset(
 )
 
 
-def declaration_lane_assign(*, declaration_id: int, lane: str, explanation: str = "") -> Declaration | None:
+def declaration_lane_assign(
+    *, declaration_id: int, lane: str, explanation: str = "", locked: Declaration | None = None
+) -> Declaration | None:
     """Give a registered declaration the lane that selectivity chose (the system's move).
 
     Idempotent: a declaration that has a lane keeps it (a supervisor changes it with
     :func:`declaration_lane_change`). Returns ``None`` when the declaration is no longer in a state that
     takes a lane (withdrawn, cancelled or rejected meanwhile). A paid declaration of a lane without
-    control is released at once.
+    control is released at once. ``locked``: the declaration as the caller already locked it in this
+    transaction (selectivity does), which spares locking it again.
     """
     if lane not in Lane.values:
         raise ValueError(f"Unknown lane {lane!r}")
     with transaction.atomic():
-        declaration = declaration_lock(declaration_id)
+        declaration = locked if locked is not None and locked.pk == declaration_id else None
+        if declaration is None:
+            declaration = declaration_lock(declaration_id)
         if declaration.lane:
             return declaration
         if declaration.status not in LANE_STATES:
@@ -57,6 +64,7 @@ def declaration_lane_assign(*, declaration_id: int, lane: str, explanation: str 
             "lane_assigned",
             extra={"lane": lane, "released": released, "internal_reason": explanation},
             content_changed=released,
+            fields=_LANE_FIELDS,
         )
 
 
@@ -127,4 +135,5 @@ def declaration_control_complete(*, actor, declaration: Declaration, reason: str
             "control_done",
             extra={"lane": locked.lane, "released": released, "internal_reason": (reason or "").strip()},
             content_changed=released,
+            fields=_LANE_FIELDS,
         )

@@ -72,7 +72,13 @@ class _Move:
         declaration.status = target
 
     def finish(
-        self, action: str, *, extra=None, before_audit=None, content_changed: bool = True
+        self,
+        action: str,
+        *,
+        extra=None,
+        before_audit=None,
+        content_changed: bool = True,
+        fields: tuple[str, ...] | None = None,
     ) -> Declaration:
         """Write the move: the declaration (inserted when new), its status changes, ``before_audit()``
         (more rows that need its id), the numbers when registering, and one audit event; the tasks
@@ -82,7 +88,9 @@ class _Move:
         registrations at an office wait on it for as short a time as possible.
 
         ``content_changed=False`` (a lane given, a control ended): the declaration's version stays, so a
-        document being printed, or an officer's open page, is not made stale by the risk module."""
+        document being printed, or an officer's open page, is not made stale by the risk module.
+        ``fields``: the only fields the move changed (with the version and time of change, written
+        always), for moves that touch a few columns of a wide row."""
         declaration = self.declaration
         if declaration.pk is None:
             drafts.declaration_insert(declaration)
@@ -105,7 +113,10 @@ class _Move:
                 _numbers_take(declaration, self.now)
             if content_changed:
                 declaration.version += 1
-            declaration.save()
+            if fields is None:
+                declaration.save()
+            else:
+                declaration.save(update_fields=[*fields, "version", "updated_at"])
         for task_name in self.on_commit_tasks:
             enqueue_on_commit(task_name, declaration.pk)
         extra = extra() if callable(extra) else extra

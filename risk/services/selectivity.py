@@ -21,7 +21,7 @@ from datetime import timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,7 +46,6 @@ from risk.models import (
     Criterion,
     CriterionHit,
     CriterionVersion,
-    Finding,
     PostClearanceAudit,
     RandomSelectionRate,
     RiskProfileSettings,
@@ -92,16 +91,33 @@ def criteria_compile(versions) -> CompiledCriteria:
     return compile_criteria([version_spec(version) for version in versions], groups=_groups())
 
 
+def _recheck_due(key: str) -> bool:
+    """True when the rules cached under ``key`` are older than ``RISK_RULES_RECHECK_SECONDS``: a change
+    of criteria, rates or profile settings reaches every scoring process within that time."""
+    seconds = getattr(settings, "RISK_RULES_RECHECK_SECONDS", 5)
+    checked = _compiled.get(f"{key}_checked_at")
+    return checked is None or time.monotonic() - checked >= seconds
+
+
+def _checked(key: str) -> None:
+    _compiled[f"{key}_checked_at"] = time.monotonic()
+
+
 def live_criteria() -> CompiledCriteria:
     """The current versions of the live criteria, compiled; rebuilt only when a criterion changed (a
     revision or a change of live state touches ``Criterion.updated_at``) or the members of a country
-    group did (the groups are expanded into the compiled set)."""
+    group did (the groups are expanded into the compiled set). Whether anything changed is asked at
+    most every ``RISK_RULES_RECHECK_SECONDS``."""
+    with _compiled_lock:
+        if _compiled["criteria"] is not None and not _recheck_due("criteria"):
+            return _compiled["criteria"]
     stamp = (
         *Criterion.objects.aggregate(count=Count("pk"), changed=Max("updated_at")).values(),
         *CountryGroup.countries.through.objects.aggregate(count=Count("pk"), last=Max("pk")).values(),
     )
     with _compiled_lock:
         if _compiled["stamp"] == stamp and _compiled["criteria"] is not None:
+            _checked("criteria")
             return _compiled["criteria"]
     versions = CriterionVersion.objects.filter(
         criterion__active=True, superseded_at__isnull=True
@@ -109,12 +125,14 @@ def live_criteria() -> CompiledCriteria:
     compiled = criteria_compile(versions)
     with _compiled_lock:
         _compiled.update(stamp=stamp, criteria=compiled)
+        _checked("criteria")
     return compiled
 
 
 def live_criteria_forget() -> None:
-    """Drop the compiled criteria of this process (tests)."""
+    """Drop the criteria, rates and profile settings cached in this process (tests)."""
     with _compiled_lock:
+        _compiled.clear()
         _compiled.update(stamp=None, criteria=None)
 
 
@@ -181,24 +199,100 @@ def random_draw(declaration_number: str, lane: str) -> Decimal:
 
 
 def profile_settings() -> RiskProfileSettings:
+    """The profile settings (one row), re-read at most every ``RISK_RULES_RECHECK_SECONDS``."""
+    with _compiled_lock:
+        cached = _compiled.get("profile")
+        if cached is not None and not _recheck_due("profile"):
+            return cached
     settings_row, _created = RiskProfileSettings.objects.get_or_create(pk=1)
+    with _compiled_lock:
+        _compiled["profile"] = settings_row
+        _checked("profile")
     return settings_row
 
 
-def trader_profile(trader, *, day, rules: RiskProfileSettings) -> dict:
-    """The trader's standing: AEO, and discrepancies found (examinations and audits) in the window."""
-    since = timezone.now() - timedelta(days=rules.findings_window_days)
-    findings = (
-        Finding.objects.filter(
-            examination__declaration__trader=trader, result__in=DISCREPANCIES, recorded_at__gte=since
+def _office_rates(office_id: int) -> dict[str, Decimal]:
+    """The office's random selection rates by lane, re-read at most every ``RISK_RULES_RECHECK_SECONDS``."""
+    key = f"rates_{office_id}"
+    with _compiled_lock:
+        cached = _compiled.get(key)
+        if cached is not None and not _recheck_due(key):
+            return cached
+    rates = dict(RandomSelectionRate.objects.filter(office_id=office_id).values_list("lane", "percent"))
+    with _compiled_lock:
+        _compiled[key] = rates
+        _checked(key)
+    return rates
+
+
+_FINDINGS_SQL = """
+SELECT
+  (SELECT count(DISTINCT finding.examination_id)
+     FROM risk_finding finding
+     JOIN risk_examination examination ON examination.id = finding.examination_id
+     JOIN declarations_declaration declaration ON declaration.id = examination.declaration_id
+    WHERE declaration.trader_id = %(trader)s AND finding.result = ANY(%(results)s)
+      AND finding.recorded_at >= %(since)s)
+  +
+  (SELECT count(*)
+     FROM risk_postclearanceaudit audit
+     JOIN declarations_declaration declaration ON declaration.id = audit.declaration_id
+    WHERE declaration.trader_id = %(trader)s AND audit.outcome = %(discrepancy)s
+      AND audit.completed_at >= %(since)s)
+"""
+
+
+_TRADERS_WITH_FINDINGS_SQL = """
+SELECT declaration.trader_id
+  FROM risk_finding finding
+  JOIN risk_examination examination ON examination.id = finding.examination_id
+  JOIN declarations_declaration declaration ON declaration.id = examination.declaration_id
+ WHERE finding.result = ANY(%(results)s) AND finding.recorded_at >= %(since)s
+UNION
+SELECT declaration.trader_id
+  FROM risk_postclearanceaudit audit
+  JOIN declarations_declaration declaration ON declaration.id = audit.declaration_id
+ WHERE audit.outcome = %(discrepancy)s AND audit.completed_at >= %(since)s
+"""
+
+
+def _traders_with_findings(since) -> frozenset[int]:
+    """The traders with any discrepancy found since ``since`` (few: most traders have none), re-read at
+    most every ``RISK_RULES_RECHECK_SECONDS``; only their scorings count their findings."""
+    with _compiled_lock:
+        cached = _compiled.get("traders_with_findings")
+        if cached is not None and not _recheck_due("traders_with_findings"):
+            return cached
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _TRADERS_WITH_FINDINGS_SQL,
+            {"results": sorted(DISCREPANCIES), "since": since, "discrepancy": AuditOutcome.DISCREPANCY.value},
         )
-        .values("examination_id")
-        .distinct()
-        .count()
-    )
-    findings += PostClearanceAudit.objects.filter(
-        declaration__trader=trader, outcome=AuditOutcome.DISCREPANCY, completed_at__gte=since
-    ).count()
+        traders = frozenset(row[0] for row in cursor.fetchall())
+    with _compiled_lock:
+        _compiled["traders_with_findings"] = traders
+        _checked("traders_with_findings")
+    return traders
+
+
+def trader_profile(trader, *, day, rules: RiskProfileSettings) -> dict:
+    """The trader's standing: AEO, and discrepancies found (examinations with a discrepancy, and
+    post-clearance audits that found one) in the window; one round trip, for the few traders who
+    have any."""
+    since = timezone.now() - timedelta(days=rules.findings_window_days)
+    if trader.pk not in _traders_with_findings(since):
+        return {"aeo": trader.is_aeo, "findings": 0, "raised": False}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FINDINGS_SQL,
+            {
+                "trader": trader.pk,
+                "results": sorted(DISCREPANCIES),
+                "since": since,
+                "discrepancy": AuditOutcome.DISCREPANCY.value,
+            },
+        )
+        findings = cursor.fetchone()[0]
     raised = rules.findings_threshold > 0 and findings >= rules.findings_threshold
     return {"aeo": trader.is_aeo, "findings": findings, "raised": raised}
 
@@ -240,9 +334,7 @@ def lane_decide(
 
 
 def _draws(declaration: Declaration, profile: dict, rules: RiskProfileSettings) -> dict:
-    rates = dict(
-        RandomSelectionRate.objects.filter(office_id=declaration.office_id).values_list("lane", "percent")
-    )
+    rates = _office_rates(declaration.office_id)
     factor = Decimal(1)
     if profile.get("aeo"):
         factor *= rules.aeo_random_factor
@@ -329,7 +421,10 @@ def selectivity_score(declaration_id: int) -> Selectivity | None:
             # first, and deadlock against the sweeper assigning at the same office.
             examination_open(declaration=declaration, lane=lane)
         declaration_lane_assign(
-            declaration_id=declaration_id, lane=lane, explanation=_reason(lane, source, hits)
+            declaration_id=declaration_id,
+            lane=lane,
+            explanation=_reason(lane, source, hits),
+            locked=declaration,
         )
         if lane == Lane.BLUE:
             PostClearanceAudit.objects.get_or_create(
