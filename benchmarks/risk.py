@@ -1462,8 +1462,8 @@ def bench_e2e(rate: int = E2E_RATE, seconds: int = E2E_SECONDS, submitters: int 
     try:
         _wait_ready(hostname, worker)
         print(
-            f"  worker: celery -A customs worker --concurrency {WORKER['concurrency']} --pool {WORKER['pool']} "
-            f"--queues {QUEUE} "
+            f"  worker: celery -A customs worker --concurrency {WORKER['concurrency']} "
+            f"--pool {WORKER['pool']} --queues {QUEUE} "
             f"(pid {worker.pid}, {len(_worker_children(worker.pid))} children; {purged} stale tasks purged); "
             f"log {log.name}"
         )
@@ -1590,7 +1590,10 @@ def main() -> None:
         "--worker-concurrency", type=int, default=WORKER["concurrency"], help="e2e worker processes"
     )
     parser.add_argument(
-        "--worker-pool", default=WORKER["pool"], choices=["prefork", "threads", "solo"], help="e2e worker pool"
+        "--worker-pool",
+        default=WORKER["pool"],
+        choices=["prefork", "threads", "solo"],
+        help="e2e worker pool",
     )
     arguments = parser.parse_args()
     WORKER["concurrency"] = arguments.worker_concurrency
