@@ -1,9 +1,11 @@
 """What the officer and the portal declaration pages show alike: field labels, printed documents,
-attached files."""
+attached files; and the gate of every officer page (``officer_required``, also used by later apps)."""
 
+import functools
 import os
 
-from django.core.exceptions import FieldDoesNotExist
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.http import FileResponse, Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -52,3 +54,17 @@ def document_file_response(user, declaration_pk, document_pk) -> FileResponse:
         filename=os.path.basename(document.file.name),
         as_attachment=False,
     )
+
+
+def officer_required(view):
+    """Signed in, and an officer, supervisor or superuser; anyone else is refused (403)."""
+    from declarations.selectors import is_officer_user
+
+    @functools.wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not is_officer_user(request.user):
+            raise PermissionDenied(_("Only customs officers may open this page."))
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -5,11 +5,8 @@ lifecycle services; errors of the services are shown to the officer, a success r
 """
 
 import datetime
-import functools
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -28,14 +25,13 @@ from declarations.forms import (
     TimeReleaseForm,
 )
 from declarations.models import GENERAL_SEGMENT_FIELDS, Declaration, DeclarationItem
-from declarations.presentation import document_file_response, field_label, print_links
+from declarations.presentation import document_file_response, field_label, officer_required, print_links
 from declarations.selectors import (
     FinderQuery,
     declaration_actions_for,
     declaration_detail,
     declaration_find_page,
     declaration_get_for_officer_view,
-    is_officer_user,
     time_release_study,
 )
 from declarations.services import lifecycle
@@ -64,19 +60,6 @@ GENERAL_FIELDS = [
     "released_at",
     "closed_at",
 ]
-
-
-def officer_required(view):
-    """Signed in, and an officer, supervisor or superuser; anyone else is refused (403)."""
-
-    @functools.wraps(view)
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not is_officer_user(request.user):
-            raise PermissionDenied(_("Only customs officers may open this page."))
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _declaration_or_404(user, pk) -> Declaration:

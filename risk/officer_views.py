@@ -10,11 +10,9 @@ Errors of the services are shown next to the field they name, keeping what was t
 redirects (POST-redirect-GET).
 """
 
-import functools
 import os
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -25,8 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from declarations.choices import Lane
 from declarations.models import Declaration
-from declarations.presentation import field_label
-from declarations.selectors import declaration_get_for_officer_view, is_officer_user
+from declarations.presentation import field_label, officer_required
+from declarations.selectors import declaration_get_for_officer_view
 from declarations.services.errors import DeclarationInvalid, NotAuthorised, TransitionNotAllowed
 from risk import officer_selectors
 from risk.choices import ExaminationKind, ExaminationStatus
@@ -49,19 +47,6 @@ from risk.services.permissions import is_supervisor_of
 # Rows on the supervisor's board and in the audit queue (the oldest come first; more wait their turn).
 BOARD_LIMIT = 200
 AUDIT_LIMIT = 200
-
-
-def officer_required(view):
-    """Signed in, and an officer, supervisor or superuser; anyone else is refused (403)."""
-
-    @functools.wraps(view)
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not is_officer_user(request.user):
-            raise PermissionDenied(_("Only customs officers may open this page."))
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 # ------------------------------------------------------------------------------------------ worklist

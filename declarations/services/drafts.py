@@ -14,6 +14,7 @@ half-filled, but it never stores an unknown code.
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from customs.files import content_matches
 from customs.models import CustomsOffice, Trader
 from customs.services.audit import audit_record
 from declarations.choices import EDITABLE_STATES, Status
@@ -289,24 +290,9 @@ def declaration_item_copy(*, actor, declaration: Declaration, item_number: int) 
 # States in which the declarant may attach documents: a draft, a lodged declaration awaiting
 # registration, or one whose query the declarant answers.
 ATTACHABLE_STATES = frozenset({Status.STORED, Status.QUERIED, Status.LODGED})
-# Each allowed content type and the signatures its files start with: the type the client declares
-# is not trusted alone (an HTML page sent as application/pdf is refused).
-FILE_SIGNATURES = {
-    "application/pdf": (b"%PDF",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/tiff": (b"II*\x00", b"MM\x00*"),
-}
-ALLOWED_CONTENT_TYPES = set(FILE_SIGNATURES)
+# The content types of attached documents (each file is checked against its type's signature).
+ALLOWED_CONTENT_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/tiff"}
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-
-
-def _content_matches(file, content_type: str) -> bool:
-    """True when the file starts with a signature of its declared content type."""
-    file.seek(0)
-    head = file.read(8)
-    file.seek(0)
-    return head.startswith(FILE_SIGNATURES[content_type])
 
 
 def declaration_document_attach(
@@ -329,7 +315,7 @@ def declaration_document_attach(
         errors.append(FieldError("reference", "required", _("This field is required.")))
     if file is not None:
         content_type = getattr(file, "content_type", "") or ""
-        if content_type not in ALLOWED_CONTENT_TYPES or not _content_matches(file, content_type):
+        if content_type not in ALLOWED_CONTENT_TYPES or not content_matches(file, content_type):
             errors.append(FieldError("file", "file_type", _("Upload a PDF or an image (PNG, JPEG, TIFF).")))
         if file.size > MAX_DOCUMENT_BYTES:
             errors.append(FieldError("file", "file_too_large", _("The file is larger than 10 MB.")))

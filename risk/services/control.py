@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customs.files import content_matches
 from customs.services.audit import audit_record
 from declarations.choices import Lane
 from declarations.models import DeclarationItem
@@ -30,11 +31,7 @@ from risk.models import Examination, Finding, PostClearanceAudit, Selectivity
 from risk.services.assignment import ensure_assigned_officer, examination_open, office_assignments_lock
 from risk.services.permissions import ensure_officer_at, ensure_supervisor_of
 
-PHOTO_SIGNATURES = {
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/webp": (b"RIFF",),
-}
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 # The corrected values each kind of discrepancy takes (fields of the declaration item).
 CORRECTIONS = {
@@ -177,17 +174,11 @@ def _corrections_clean(result: str, corrections: dict, item_number: int) -> dict
 def _photo_check(photo, item_number: int) -> str:
     content_type = getattr(photo, "content_type", "") or ""
     field = f"findings[{item_number}].photo"
-    if content_type not in PHOTO_SIGNATURES:
+    if content_type not in PHOTO_TYPES:
         raise DeclarationInvalid([FieldError(field, "file_type", _("Upload a photo as JPEG, PNG or WebP."))])
     if photo.size > PHOTO_MAX_BYTES:
         raise DeclarationInvalid([FieldError(field, "file_size", _("The photo is larger than 10 MB."))])
-    head = photo.read(16)
-    photo.seek(0)
-    # RIFF alone is also a WAV or AVI file: a WebP image is the RIFF container of form WEBP.
-    is_image = head.startswith(PHOTO_SIGNATURES[content_type]) and (
-        content_type != "image/webp" or head[8:12] == b"WEBP"
-    )
-    if not is_image:
+    if not content_matches(photo, content_type):
         raise DeclarationInvalid(
             [FieldError(field, "file_type", _("The file is not the image it says it is."))]
         )

@@ -22,13 +22,13 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customs.models import CountryGroup
 from customs.queue import enqueue_on_commit
-from declarations.choices import Lane
+from declarations.choices import Lane, direction_of
 from declarations.models import Declaration, DeclarationItem
 from declarations.services.control import CONTROLLED_LANES, LANE_STATES, declaration_lane_assign
 from declarations.services.locking import declaration_lock
@@ -57,8 +57,10 @@ HUNDRED = Decimal(100)
 DRAW_PLACES = Decimal("0.000001")
 RATE_PLACES = Decimal("0.01")  # a random selection rate, in percent: rounded half up, here and when set
 
-_compiled_lock = threading.Lock()
-_compiled: dict = {"stamp": None, "criteria": None}
+_rules_lock = threading.Lock()
+# What a scoring process keeps between scorings: the compiled criteria and their stamp, the rates,
+# the profile settings, the traders with findings, and when each was last checked.
+_rules: dict = {"stamp": None, "criteria": None}
 
 
 def _groups() -> dict[str, frozenset[str]]:
@@ -95,12 +97,12 @@ def _recheck_due(key: str) -> bool:
     """True when the rules cached under ``key`` are older than ``RISK_RULES_RECHECK_SECONDS``: a change
     of criteria, rates or profile settings reaches every scoring process within that time."""
     seconds = getattr(settings, "RISK_RULES_RECHECK_SECONDS", 5)
-    checked = _compiled.get(f"{key}_checked_at")
+    checked = _rules.get(f"{key}_checked_at")
     return checked is None or time.monotonic() - checked >= seconds
 
 
 def _checked(key: str) -> None:
-    _compiled[f"{key}_checked_at"] = time.monotonic()
+    _rules[f"{key}_checked_at"] = time.monotonic()
 
 
 def live_criteria() -> CompiledCriteria:
@@ -108,32 +110,32 @@ def live_criteria() -> CompiledCriteria:
     revision or a change of live state touches ``Criterion.updated_at``) or the members of a country
     group did (the groups are expanded into the compiled set). Whether anything changed is asked at
     most every ``RISK_RULES_RECHECK_SECONDS``."""
-    with _compiled_lock:
-        if _compiled["criteria"] is not None and not _recheck_due("criteria"):
-            return _compiled["criteria"]
+    with _rules_lock:
+        if _rules["criteria"] is not None and not _recheck_due("criteria"):
+            return _rules["criteria"]
     stamp = (
         *Criterion.objects.aggregate(count=Count("pk"), changed=Max("updated_at")).values(),
         *CountryGroup.countries.through.objects.aggregate(count=Count("pk"), last=Max("pk")).values(),
     )
-    with _compiled_lock:
-        if _compiled["stamp"] == stamp and _compiled["criteria"] is not None:
+    with _rules_lock:
+        if _rules["stamp"] == stamp and _rules["criteria"] is not None:
             _checked("criteria")
-            return _compiled["criteria"]
+            return _rules["criteria"]
     versions = CriterionVersion.objects.filter(
         criterion__active=True, superseded_at__isnull=True
     ).select_related("criterion")
     compiled = criteria_compile(versions)
-    with _compiled_lock:
-        _compiled.update(stamp=stamp, criteria=compiled)
+    with _rules_lock:
+        _rules.update(stamp=stamp, criteria=compiled)
         _checked("criteria")
     return compiled
 
 
 def live_criteria_forget() -> None:
     """Drop the criteria, rates and profile settings cached in this process (tests)."""
-    with _compiled_lock:
-        _compiled.clear()
-        _compiled.update(stamp=None, criteria=None)
+    with _rules_lock:
+        _rules.clear()
+        _rules.update(stamp=None, criteria=None)
 
 
 def _party(*identifiers: str) -> frozenset[str]:
@@ -146,7 +148,7 @@ def declaration_facts(declaration: Declaration, items: list[DeclarationItem]) ->
     trader = declaration.trader
     domestic = _party(trader.taxpayer_id, trader.name)
     foreign = _party(declaration.counterparty_name)
-    is_import = declaration.direction == "IM" or declaration.declaration_type.startswith("IM")
+    is_import = direction_of(declaration.declaration_type) == "IM"
     declarant = (
         _party(declaration.broker.licence_number, declaration.broker.name)
         if declaration.broker_id
@@ -200,13 +202,13 @@ def random_draw(declaration_number: str, lane: str) -> Decimal:
 
 def profile_settings() -> RiskProfileSettings:
     """The profile settings (one row), re-read at most every ``RISK_RULES_RECHECK_SECONDS``."""
-    with _compiled_lock:
-        cached = _compiled.get("profile")
+    with _rules_lock:
+        cached = _rules.get("profile")
         if cached is not None and not _recheck_due("profile"):
             return cached
     settings_row, _created = RiskProfileSettings.objects.get_or_create(pk=1)
-    with _compiled_lock:
-        _compiled["profile"] = settings_row
+    with _rules_lock:
+        _rules["profile"] = settings_row
         _checked("profile")
     return settings_row
 
@@ -214,13 +216,13 @@ def profile_settings() -> RiskProfileSettings:
 def _office_rates(office_id: int) -> dict[str, Decimal]:
     """The office's random selection rates by lane, re-read at most every ``RISK_RULES_RECHECK_SECONDS``."""
     key = f"rates_{office_id}"
-    with _compiled_lock:
-        cached = _compiled.get(key)
+    with _rules_lock:
+        cached = _rules.get(key)
         if cached is not None and not _recheck_due(key):
             return cached
     rates = dict(RandomSelectionRate.objects.filter(office_id=office_id).values_list("lane", "percent"))
-    with _compiled_lock:
-        _compiled[key] = rates
+    with _rules_lock:
+        _rules[key] = rates
         _checked(key)
     return rates
 
@@ -259,8 +261,8 @@ SELECT declaration.trader_id
 def _traders_with_findings(since) -> frozenset[int]:
     """The traders with any discrepancy found since ``since`` (few: most traders have none), re-read at
     most every ``RISK_RULES_RECHECK_SECONDS``; only their scorings count their findings."""
-    with _compiled_lock:
-        cached = _compiled.get("traders_with_findings")
+    with _rules_lock:
+        cached = _rules.get("traders_with_findings")
         if cached is not None and not _recheck_due("traders_with_findings"):
             return cached
     with connection.cursor() as cursor:
@@ -269,13 +271,13 @@ def _traders_with_findings(since) -> frozenset[int]:
             {"results": sorted(DISCREPANCIES), "since": since, "discrepancy": AuditOutcome.DISCREPANCY.value},
         )
         traders = frozenset(row[0] for row in cursor.fetchall())
-    with _compiled_lock:
-        _compiled["traders_with_findings"] = traders
+    with _rules_lock:
+        _rules["traders_with_findings"] = traders
         _checked("traders_with_findings")
     return traders
 
 
-def trader_profile(trader, *, day, rules: RiskProfileSettings) -> dict:
+def trader_profile(trader, *, rules: RiskProfileSettings) -> dict:
     """The trader's standing: AEO, and discrepancies found (examinations with a discrepancy, and
     post-clearance audits that found one) in the window; one round trip, for the few traders who
     have any."""
@@ -295,10 +297,6 @@ def trader_profile(trader, *, day, rules: RiskProfileSettings) -> dict:
         findings = cursor.fetchone()[0]
     raised = rules.findings_threshold > 0 and findings >= rules.findings_threshold
     return {"aeo": trader.is_aeo, "findings": findings, "raised": raised}
-
-
-def _higher(lane_a: str, lane_b: str) -> str:
-    return lane_a if LANE_RANK[lane_a] >= LANE_RANK[lane_b] else lane_b
 
 
 def lane_decide(
@@ -389,7 +387,7 @@ def selectivity_score(declaration_id: int) -> Selectivity | None:
         compiled = live_criteria()
         hits = evaluate(compiled, facts)
         rules = profile_settings()
-        profile = trader_profile(declaration.trader, day=facts.day, rules=rules)
+        profile = trader_profile(declaration.trader, rules=rules)
         draws = _draws(declaration, profile, rules)
         lane, source, notes = lane_decide(hits=hits, draws=draws, profile=profile, rules=rules)
         now = timezone.now()
@@ -439,7 +437,7 @@ def selectivity_sweep(*, older_than: timedelta = timedelta(minutes=1)) -> int:
     cutoff = timezone.now() - older_than
     stranded = (
         Declaration.objects.filter(lane="", status__in=LANE_STATES, registered_at__lt=cutoff)
-        .filter(Q(assessed_at__isnull=False))
+        .filter(assessed_at__isnull=False)
         .order_by("registered_at")
         .values_list("pk", flat=True)[:5000]
     )

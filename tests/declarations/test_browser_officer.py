@@ -2,7 +2,6 @@
 reads the assessment total and queries the declarant."""
 
 import pytest
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
@@ -11,21 +10,11 @@ from declarations.choices import Status
 from declarations.models import Declaration, StatusChange
 from declarations.services.drafts import declaration_create
 from declarations.services.lifecycle import declaration_lodge
+from tests.browser import STAFF_PASSWORD, sign_in_with_totp
 from tests.declarations.conftest import declaration_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "Border-post-2026"
-
-
-def _sign_in_with_totp(page, base_url, username, device):
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("#login-submit").click()
-    page.wait_for_url("**/accounts/two-factor/**")
-    page.get_by_label("Code from your authenticator app").fill(f"{totp(device.bin_key):06d}")
-    page.locator("#token-submit").click()
-    page.wait_for_url("**/office/")
+PASSWORD = STAFF_PASSWORD
 
 
 def test_an_officer_finds_a_declaration_by_number_and_queries_the_declarant(page, live_server, world):
@@ -43,7 +32,7 @@ def test_an_officer_finds_a_declaration_by_number_and_queries_the_declarant(page
     )
     device = TOTPDevice.objects.create(user=officer, name="phone", confirmed=True)
 
-    _sign_in_with_totp(page, live_server.url, "merdan", device)
+    sign_in_with_totp(page, live_server.url, "merdan", device)
     page.locator("#declarations-link").click()
     page.wait_for_url("**/office/declarations/")
     page.get_by_label("Declaration number").fill(declaration.number)

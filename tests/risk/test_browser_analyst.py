@@ -3,7 +3,6 @@
 red, and the criterion's page counts the hit."""
 
 import pytest
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
@@ -11,21 +10,11 @@ from customs.celery import app
 from customs.services.users import user_upsert
 from risk.models import Criterion, CriterionHit, Selectivity
 from risk.services.selectivity import selectivity_score
+from tests.browser import STAFF_PASSWORD, sign_in_with_totp
 from tests.risk.conftest import assessed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "Border-post-2026"
-
-
-def _sign_in_with_totp(page, base_url, username, device):
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("#login-submit").click()
-    page.wait_for_url("**/accounts/two-factor/**")
-    page.get_by_label("Code from your authenticator app").fill(f"{totp(device.bin_key):06d}")
-    page.locator("#token-submit").click()
-    page.wait_for_url("**/office/")
+PASSWORD = STAFF_PASSWORD
 
 
 def test_an_analyst_writes_a_criterion_puts_it_live_and_a_matching_declaration_goes_red(
@@ -36,7 +25,7 @@ def test_an_analyst_writes_a_criterion_puts_it_live_and_a_matching_declaration_g
     )
     device = TOTPDevice.objects.create(user=analyst, name="phone", confirmed=True)
 
-    _sign_in_with_totp(page, live_server.url, "aylar", device)
+    sign_in_with_totp(page, live_server.url, "aylar", device)
     page.locator("#criteria-link").click()
     page.wait_for_url("**/office/risk/criteria/")
     page.locator("#criterion-new-link").click()

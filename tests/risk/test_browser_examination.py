@@ -6,7 +6,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
@@ -15,22 +14,12 @@ from declarations.choices import Status
 from declarations.models import Declaration
 from declarations.services.lifecycle import declaration_mark_paid
 from risk.models import Examination, Finding
+from tests.browser import STAFF_PASSWORD, sign_in_with_totp
 from tests.risk.conftest import CAR, assessed, criterion, score
 from tests.risk.test_officer_views import png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "Border-post-2026"
-
-
-def _sign_in_with_totp(page, base_url, username, device):
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("#login-submit").click()
-    page.wait_for_url("**/accounts/two-factor/**")
-    page.get_by_label("Code from your authenticator app").fill(f"{totp(device.bin_key):06d}")
-    page.locator("#token-submit").click()
-    page.wait_for_url("**/office/")
+PASSWORD = STAFF_PASSWORD
 
 
 def test_the_officer_records_a_value_discrepancy_with_a_photo_and_payment_releases(
@@ -57,7 +46,7 @@ def test_the_officer_records_a_value_discrepancy_with_a_photo_and_payment_releas
     examination = Examination.objects.get(declaration=declaration)
     total_before = declaration.total_taxes
 
-    _sign_in_with_totp(page, live_server.url, "officer", device)
+    sign_in_with_totp(page, live_server.url, "officer", device)
     page.locator("#worklist-link").click()
     page.wait_for_url("**/office/risk/worklist/")
     worklist_rows = page.locator("#worklist tbody tr").count()
