@@ -30,6 +30,19 @@ RISK_RESULTS = [
     "backtest",
     "criterionversion",
 ]
+PAYMENT_RECORDS = [
+    "account",
+    "journal",
+    "entry",
+    "payment",
+    "paymentorder",
+    "receipt",
+    "bankcallback",
+    "guaranteereservation",
+    "refund",
+    "bankstatement",
+    "cashup",
+]
 
 
 def _all(model_names, app_label="customs", verbs=("add", "change", "delete", "view")):
@@ -44,13 +57,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.OFFICER: _view(REFERENCE_MODELS + PARTY_MODELS) + _view(TARIFF_MODELS, "tariff"),
     Role.SUPERVISOR: _view(REFERENCE_MODELS + PARTY_MODELS + ["auditevent"])
     + _view(TARIFF_MODELS, "tariff")
-    + _view(RISK_RESULTS + ["criterion"], "risk"),
+    + _view(RISK_RESULTS + ["criterion"], "risk")
+    + _view(PAYMENT_RECORDS + ["guarantee", "bank"], "payments"),
     Role.RISK_ANALYST: _view(REFERENCE_MODELS + PARTY_MODELS)
     + _view(TARIFF_MODELS, "tariff")
     + _all(["criterion", "randomselectionrate"], "risk", verbs=("add", "change", "view"))
     + _all(["riskprofilesettings"], "risk", verbs=("change", "view"))
     + _view(RISK_RESULTS, "risk"),
-    Role.CASHIER: _view(["currency", "exchangerate", "customsoffice", "trader"]),
+    Role.CASHIER: _view(["currency", "exchangerate", "customsoffice", "trader"])
+    + _view(["payment", "receipt", "cashup"], "payments"),
     Role.BROKER_USER: [],
     Role.TRADER_USER: [],
     Role.BANK_INTEGRATION: [],
@@ -64,7 +79,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _all(
         ["criterion", "randomselectionrate", "riskprofilesettings"], "risk", verbs=("add", "change", "view")
     )
-    + _view(RISK_RESULTS, "risk"),
+    + _view(RISK_RESULTS, "risk")
+    + _all(["bank", "guarantee"], "payments", verbs=("add", "change", "view"))
+    + _view(PAYMENT_RECORDS, "payments"),
 }
 
 # Roles whose users may open Django admin (is_staff).

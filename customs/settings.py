@@ -181,6 +181,8 @@ CELERY_BEAT_SCHEDULE = {
     # Registered declarations left without a lane (their scoring task was lost) are scored again, and
     # examinations that waited for an officer are assigned.
     "sweep-selectivity": {"task": "risk.sweep", "schedule": timedelta(seconds=30)},
+    # Receipts whose rendering a broker outage lost are rendered again.
+    "sweep-receipts": {"task": "payments.sweep_receipts", "schedule": timedelta(minutes=2)},
 }
 
 # The secret seed of random selection (risk): with it an audit replays every draw; without it nobody
@@ -189,6 +191,9 @@ RISK_RANDOM_SEED = env.str("RISK_RANDOM_SEED", default="")
 # How often a scoring process asks whether criteria, random rates or profile settings changed: a change
 # takes effect within this many seconds.
 RISK_RULES_RECHECK_SECONDS = env.int("RISK_RULES_RECHECK_SECONDS", default=5)
+
+# A bank callback whose timestamp is further than this from our clock is refused (replay protection).
+PAYMENTS_CALLBACK_TOLERANCE_SECONDS = env.int("PAYMENTS_CALLBACK_TOLERANCE_SECONDS", default=300)
 
 # National currency and exchange rates.
 NATIONAL_CURRENCY = env.str("NATIONAL_CURRENCY", default="TMT")

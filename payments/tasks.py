@@ -1,0 +1,23 @@
+"""Celery tasks of the payments module: thin, named, taking ids."""
+
+from celery import shared_task
+
+from payments.services.receipts import receipt_print_render, receipt_print_sweep
+from payments.services.refunds import declaration_payments_reconcile
+
+
+@shared_task(name="payments.declaration_assessed", ignore_result=True)
+def declaration_assessed(declaration_id: int) -> str:
+    """Settle a (re-)assessed declaration against what it has paid: paid again, a difference due, or
+    a refund for approval (idempotent)."""
+    return declaration_payments_reconcile(declaration_id)
+
+
+@shared_task(name="payments.render_receipt")
+def render_receipt(print_id: int) -> str:
+    return receipt_print_render(print_id)
+
+
+@shared_task(name="payments.sweep_receipts")
+def sweep_receipts() -> int:
+    return receipt_print_sweep()

@@ -1,0 +1,4 @@
+"""Officer screens of the payments module, mounted under /office/payments/."""
+
+app_name = "payments"
+urlpatterns = []

@@ -1,0 +1,103 @@
+"""The four ways to pay an assessed declaration, and what each writes."""
+
+from decimal import Decimal
+
+import pytest
+
+from declarations.choices import Status
+from declarations.models import Declaration
+from payments.choices import AccountKind, PaymentRoute, ReservationStatus
+from payments.models import Entry, Payment, Receipt
+from payments.services.collection import cashier_pay, deferred_pay, deferred_settle, prepaid_pay
+from payments.services.dues import declaration_dues
+from payments.services.errors import InsufficientFunds, PaymentError
+from payments.services.guarantees import guarantee_available
+from payments.services.ledger import account_balance, prepaid_account
+from tests.payments.conftest import assessed, control_cleared, fund
+
+D = Decimal
+pytestmark = pytest.mark.django_db
+
+
+def _ledger_sums_to_zero():
+    return sum(Entry.objects.values_list("amount", flat=True), D(0)) == 0
+
+
+def test_prepaid_pays_at_once_and_releases_a_cleared_declaration(
+    pay_world, django_capture_on_commit_callbacks
+):
+    declaration = control_cleared(assessed(pay_world), lane="green")
+    due = declaration.total_taxes
+    fund(pay_world, due + D("100.00"))
+    with django_capture_on_commit_callbacks():
+        payment = prepaid_pay(actor=pay_world["users"]["trader_a"], declaration=declaration)
+    declaration.refresh_from_db()
+    assert declaration.status == Status.RELEASED
+    assert payment.route == PaymentRoute.PREPAID and payment.amount == due
+    assert account_balance(prepaid_account(pay_world["trader_a"])) == D("100.00")
+    receipt = Receipt.objects.get(declaration=declaration)
+    assert receipt.number == f"TMA01 {receipt.year} R 2"  # the top-up's receipt was R 1
+    assert declaration_dues(declaration).due == 0
+    assert _ledger_sums_to_zero()
+
+
+def test_prepaid_short_is_refused_with_the_shortfall_and_writes_nothing(pay_world):
+    declaration = assessed(pay_world)
+    fund(pay_world, "10.00")
+    entries, payments = Entry.objects.count(), Payment.objects.count()
+    with pytest.raises(InsufficientFunds) as refused:
+        prepaid_pay(actor=pay_world["users"]["trader_a"], declaration=declaration)
+    assert refused.value.shortfall == declaration.total_taxes - D("10.00")
+    assert (Entry.objects.count(), Payment.objects.count()) == (entries, payments)
+    assert Declaration.objects.get(pk=declaration.pk).status == Status.ASSESSED
+
+
+def test_cashier_takes_cash_and_revenue_is_credited_per_tax(pay_world):
+    declaration = assessed(pay_world)
+    payment = cashier_pay(
+        actor=pay_world["users"]["cashier"],
+        declaration=declaration,
+        method="cash",
+        amount=declaration.total_taxes,
+    )
+    assert payment.route == PaymentRoute.CASH
+    revenue = {
+        entry.tax_type: -entry.amount
+        for entry in Entry.objects.filter(journal=payment.journal, account__kind=AccountKind.REVENUE)
+    }
+    assessed_by_tax = declaration_dues(declaration).assessed_by_tax
+    assert revenue == assessed_by_tax
+    assert Declaration.objects.get(pk=declaration.pk).status == Status.PAID
+
+
+def test_cashier_of_another_office_and_a_stale_amount_are_refused(pay_world):
+    declaration = assessed(pay_world)
+    with pytest.raises(PaymentError) as other:
+        cashier_pay(
+            actor=pay_world["users"]["cashier_other"], declaration=declaration, method="cash", amount="1.00"
+        )
+    assert other.value.code == "not_authorised"
+    with pytest.raises(PaymentError) as stale:
+        cashier_pay(
+            actor=pay_world["users"]["cashier"], declaration=declaration, method="cash", amount="1.00"
+        )
+    assert stale.value.code == "amount_changed"
+    assert not Payment.objects.exists()
+
+
+def test_deferred_reserves_on_the_guarantee_and_settles_later(pay_world):
+    declaration = assessed(pay_world)
+    due = declaration.total_taxes
+    guarantee = pay_world["guarantee"]
+    payment = deferred_pay(actor=pay_world["users"]["trader_a"], declaration=declaration, guarantee=guarantee)
+    assert payment.route == PaymentRoute.DEFERRED
+    assert guarantee_available(guarantee) == D("100000.00") - due
+    assert account_balance(guarantee.account) == due
+    reservation = guarantee.reservations.get()
+    fund(pay_world, due)
+    deferred_settle(actor=pay_world["users"]["trader_a"], reservation=reservation)
+    reservation.refresh_from_db()
+    assert reservation.status == ReservationStatus.SETTLED
+    assert guarantee_available(guarantee) == D("100000.00")
+    assert account_balance(guarantee.account) == 0
+    assert _ledger_sums_to_zero()
