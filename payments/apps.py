@@ -8,12 +8,12 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self):
-        # After every assessment (a re-assessment included) payments settles the declaration against
-        # what it has paid: the declarations module sends this task by name (it cannot import payments).
+        # After a re-assessment payments settles the declaration against what it has paid: the
+        # declarations module sends this task by name (it cannot import payments).
         from declarations.services import lifecycle
 
-        if ASSESSED_TASK not in lifecycle.ON_ASSESSED_TASKS:
-            lifecycle.ON_ASSESSED_TASKS.append(ASSESSED_TASK)
+        if REASSESSED_TASK not in lifecycle.ON_REASSESSED_TASKS:
+            lifecycle.ON_REASSESSED_TASKS.append(REASSESSED_TASK)
 
         from customs.hooks import hook_register
         from payments import panels
@@ -22,4 +22,4 @@ class PaymentsConfig(AppConfig):
         hook_register("declarations.portal_panels", panels.portal_panel)
 
 
-ASSESSED_TASK = "payments.declaration_assessed"
+REASSESSED_TASK = "payments.declaration_reassessed"

@@ -6,9 +6,9 @@ from payments.services.receipts import receipt_print_render, receipt_print_sweep
 from payments.services.refunds import declaration_payments_reconcile
 
 
-@shared_task(name="payments.declaration_assessed", ignore_result=True)
-def declaration_assessed(declaration_id: int) -> str:
-    """Settle a (re-)assessed declaration against what it has paid: paid again, a difference due, or
+@shared_task(name="payments.declaration_reassessed", ignore_result=True)
+def declaration_reassessed(declaration_id: int) -> str:
+    """Settle a re-assessed declaration against what it has paid: paid again, a difference due, or
     a refund for approval (idempotent)."""
     return declaration_payments_reconcile(declaration_id)
 

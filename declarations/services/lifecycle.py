@@ -41,6 +41,9 @@ from declarations.services.validation import lodgement_check, references_check
 
 # Celery tasks (by name) run after a declaration is assessed; later apps add theirs (risk scoring).
 ON_ASSESSED_TASKS: list[str] = []
+# Celery tasks (by name) run after a re-assessment (an accepted amendment, a correction after a check):
+# later apps add theirs (payments settles the difference with what was paid).
+ON_REASSESSED_TASKS: list[str] = []
 # Celery tasks (by name) run after a declaration is released (the release order is printed).
 ON_RELEASED_TASKS: list[str] = ["declarations.issue_release_order"]
 
@@ -491,6 +494,7 @@ def declaration_accept_amendment(
         move.declaration.pending_changes = None
         move.declaration.status_before = ""
         move.to("accept_amendment", Status.ASSESSED)
+        move.on_commit_tasks.extend(ON_REASSESSED_TASKS)
         return move.finish("amendment_accepted", extra=totals)
 
 
@@ -525,6 +529,7 @@ def declaration_reassess(
         _changes_check(changes)
         totals = _apply_and_reassess(move, changes)
         move.to("reassess", Status.ASSESSED)
+        move.on_commit_tasks.extend(ON_REASSESSED_TASKS)
         return move.finish("reassessed", extra={**totals, "changes": _json_changes(changes)})
 
 

@@ -1,7 +1,8 @@
 """After a re-assessment: the difference to pay, or the refund for a supervisor to approve.
 
-The declarations module sends ``payments.declaration_assessed`` after every assessment
-(``ON_ASSESSED_TASKS``). When money was already credited to the declaration:
+The declarations module sends ``payments.declaration_reassessed`` after every re-assessment
+(``ON_REASSESSED_TASKS``: an accepted amendment, a correction after a check). When money was already
+credited to the declaration:
 
 - it now owes more: the difference is the new amount due (the declaration waits, assessed, for it);
 - it owes exactly what was credited: it is paid again at once (no new money, no new receipt);

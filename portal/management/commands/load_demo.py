@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 
 from customs.demo import demo_load, demo_logins_text
 from declarations.demo import declarations_demo_load
+from payments.demo import payments_demo_load
 from risk.demo import risk_demo_load
 from tariff.demo import tariff_demo_load
 
@@ -28,6 +29,10 @@ class Command(BaseCommand):
         risk = risk_demo_load()
         self.stdout.write(
             f"Demo risk: {risk['criteria']} criteria created, {risk['scored']} declarations scored."
+        )
+        payments = payments_demo_load()
+        self.stdout.write(
+            f"Demo payments: {payments['guarantees']} guarantee, {payments['top_ups']} account top-up."
         )
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(demo_logins_text())
