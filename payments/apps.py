@@ -14,6 +14,9 @@ class PaymentsConfig(AppConfig):
 
         if REASSESSED_TASK not in lifecycle.ON_REASSESSED_TASKS:
             lifecycle.ON_REASSESSED_TASKS.append(REASSESSED_TASK)
+        # A cancelled declaration gets back what it paid (a refund for approval) or deferred.
+        if CANCELLED_TASK not in lifecycle.ON_CANCELLED_TASKS:
+            lifecycle.ON_CANCELLED_TASKS.append(CANCELLED_TASK)
 
         from customs.hooks import hook_register
         from payments import panels
@@ -23,3 +26,4 @@ class PaymentsConfig(AppConfig):
 
 
 REASSESSED_TASK = "payments.declaration_reassessed"
+CANCELLED_TASK = "payments.declaration_cancelled"

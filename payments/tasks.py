@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from payments.services.receipts import receipt_print_render, receipt_print_sweep
-from payments.services.refunds import declaration_payments_reconcile
+from payments.services.refunds import declaration_cancelled_settle, declaration_payments_reconcile
 
 
 @shared_task(name="payments.declaration_reassessed", ignore_result=True)
@@ -11,6 +11,12 @@ def declaration_reassessed(declaration_id: int) -> str:
     """Settle a re-assessed declaration against what it has paid: paid again, a difference due, or
     a refund for approval (idempotent)."""
     return declaration_payments_reconcile(declaration_id)
+
+
+@shared_task(name="payments.declaration_cancelled", ignore_result=True)
+def declaration_cancelled(declaration_id: int) -> str:
+    """Give back what a cancelled declaration paid (a refund for approval) or deferred (idempotent)."""
+    return declaration_cancelled_settle(declaration_id)
 
 
 @shared_task(name="payments.render_receipt")

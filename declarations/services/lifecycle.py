@@ -44,6 +44,9 @@ ON_ASSESSED_TASKS: list[str] = []
 # Celery tasks (by name) run after a re-assessment (an accepted amendment, a correction after a check):
 # later apps add theirs (payments settles the difference with what was paid).
 ON_REASSESSED_TASKS: list[str] = []
+# Celery tasks (by name) run after an officer cancels a registered declaration (payments gives back
+# what was paid or deferred).
+ON_CANCELLED_TASKS: list[str] = []
 # Celery tasks (by name) run after a declaration is released (the release order is printed).
 ON_RELEASED_TASKS: list[str] = ["declarations.issue_release_order"]
 
@@ -640,6 +643,7 @@ def declaration_cancel(*, actor, declaration, reason: str, expected_version=None
         move.declaration.pending_changes = None
         move.to("cancel", Status.CANCELLED)
         move.declaration.closed_at = move.now
+        move.on_commit_tasks.extend(ON_CANCELLED_TASKS)
         return move.finish("cancelled")
 
 

@@ -11,6 +11,10 @@ credited to the declaration:
 
 An approved refund debits each tax's revenue and credits the trader's pre-paid account; a refused
 one leaves the money as revenue, with the reason.
+
+A declaration cancelled after payment (``payments.declaration_cancelled``): a deferred payment is undone
+(its journal reversed, its reservation released: the trader never paid it), and what was really paid
+becomes a refund for approval, tax by tax.
 """
 
 from decimal import Decimal
@@ -23,14 +27,16 @@ from customs.services.audit import audit_record
 from declarations.choices import Status
 from declarations.models import Declaration
 from declarations.services.lifecycle import declaration_mark_paid
-from payments.choices import JournalKind, RefundStatus
-from payments.models import Refund
+from payments.choices import JournalKind, PaymentRoute, RefundStatus, ReservationPurpose, ReservationStatus
+from payments.models import GuaranteeReservation, Payment, Refund
 from payments.services.dues import declaration_dues
 from payments.services.errors import PaymentError, PaymentInvalid
+from payments.services.guarantees import guarantee_release
 from payments.services.ledger import (
     ZERO,
     Line,
     journal_post,
+    journal_reverse,
     national_currency,
     prepaid_account,
     revenue_account,
@@ -87,6 +93,61 @@ def declaration_payments_reconcile(declaration_id: int) -> str:
             _supersede(pending)
         declaration_mark_paid(actor=None, declaration=declaration, receipt_reference="")
         return "refund requested" if dues.due < ZERO else "paid"
+
+
+def declaration_cancelled_settle(declaration_id: int) -> str:
+    """Undo the deferred payments of a cancelled declaration and ask the refund of what it paid."""
+    with transaction.atomic():
+        declaration = (
+            Declaration.objects.select_for_update(of=("self",))
+            .select_related("office", "trader")
+            .filter(pk=declaration_id)
+            .first()
+        )
+        if declaration is None or declaration.status != Status.CANCELLED:
+            return "not cancelled"
+        undone = 0
+        for reservation in GuaranteeReservation.objects.filter(
+            declaration=declaration,
+            purpose=ReservationPurpose.DEFERRED_PAYMENT,
+            status=ReservationStatus.OPEN,
+        ):
+            payment = (
+                Payment.objects.filter(
+                    route=PaymentRoute.DEFERRED,
+                    receipts__declaration=declaration,
+                    journal__reversed_by__isnull=True,
+                )
+                .select_related("journal")
+                .first()
+            )
+            if payment is not None:
+                journal_reverse(
+                    actor=None, journal=payment.journal, reason=f"Declaration {declaration.number} cancelled"
+                )
+            guarantee_release(actor=None, reservation=reservation)
+            undone += 1
+        credited = {
+            tax: amount for tax, amount in declaration_dues(declaration).credited_by_tax.items() if amount
+        }
+        total = sum(credited.values(), ZERO)
+        pending = Refund.objects.filter(declaration=declaration, status=RefundStatus.PENDING).first()
+        if total > ZERO and (pending is None or pending.amount != total):
+            _supersede(pending)
+            refund = Refund.objects.create(
+                declaration=declaration,
+                amount=total,
+                currency=national_currency(),
+                by_tax=_json(credited),
+                requested_at=timezone.now(),
+            )
+            audit_record(
+                action="payments.refund.requested",
+                obj=refund,
+                office_code=declaration.office.code,
+                after={"declaration": declaration.number, "amount": str(total), "cancelled": True},
+            )
+        return f"{undone} deferred undone, refund {total}"
 
 
 def _json(by_tax: dict) -> dict:

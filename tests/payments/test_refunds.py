@@ -7,14 +7,20 @@ import pytest
 
 from declarations.choices import Status
 from declarations.models import Declaration
-from declarations.services.lifecycle import declaration_reassess
+from declarations.services.lifecycle import declaration_cancel, declaration_reassess
 from payments.choices import RefundStatus
 from payments.models import Entry, Refund
-from payments.services.collection import cashier_pay, prepaid_pay
+from payments.services.collection import cashier_pay, deferred_pay, prepaid_pay
 from payments.services.dues import declaration_dues
 from payments.services.errors import PaymentError
+from payments.services.guarantees import guarantee_available
 from payments.services.ledger import account_balance, prepaid_account
-from payments.services.refunds import declaration_payments_reconcile, refund_approve, refund_refuse
+from payments.services.refunds import (
+    declaration_cancelled_settle,
+    declaration_payments_reconcile,
+    refund_approve,
+    refund_refuse,
+)
 from tests.payments.conftest import assessed, fund
 
 D = Decimal
@@ -24,7 +30,10 @@ pytestmark = pytest.mark.django_db
 def _paid(pay_world):
     declaration = assessed(pay_world)
     cashier_pay(
-        actor=pay_world["users"]["cashier"], declaration=declaration, method="cash", amount=declaration.total_taxes
+        actor=pay_world["users"]["cashier"],
+        declaration=declaration,
+        method="cash",
+        amount=declaration.total_taxes,
     )
     return Declaration.objects.get(pk=declaration.pk)
 
@@ -104,7 +113,9 @@ def test_a_refused_refund_keeps_the_money_as_revenue_and_needs_a_reason(pay_worl
     with pytest.raises(PaymentError) as no_reason:
         refund_refuse(actor=pay_world["users"]["supervisor"], refund=refund, reason="  ")
     assert no_reason.value.field == "reason"
-    refund_refuse(actor=pay_world["users"]["supervisor"], refund=refund, reason="Time limit for refunds passed")
+    refund_refuse(
+        actor=pay_world["users"]["supervisor"], refund=refund, reason="Time limit for refunds passed"
+    )
     refund.refresh_from_db()
     assert refund.status == RefundStatus.REFUSED and refund.reason == "Time limit for refunds passed"
     assert account_balance(prepaid_account(pay_world["trader_a"])) == 0
@@ -126,3 +137,32 @@ def test_a_first_assessment_with_nothing_paid_is_left_alone(pay_world):
     declaration = assessed(pay_world)
     assert declaration_payments_reconcile(declaration.pk) == "nothing paid yet"
     assert Declaration.objects.get(pk=declaration.pk).status == Status.ASSESSED
+
+
+def test_a_cancelled_paid_declaration_asks_the_refund_of_everything_paid(pay_world):
+    declaration = _paid(pay_world)
+    paid = declaration.total_taxes
+    declaration_cancel(
+        actor=pay_world["users"]["officer"], declaration=declaration, reason="Goods re-exported"
+    )
+    assert declaration_cancelled_settle(declaration.pk) == f"0 deferred undone, refund {paid}"
+    declaration_cancelled_settle(declaration.pk)  # idempotent
+    refund = Refund.objects.get()
+    assert (refund.amount, refund.status) == (paid, RefundStatus.PENDING)
+    refund_approve(actor=pay_world["users"]["supervisor"], refund=refund)
+    assert account_balance(prepaid_account(pay_world["trader_a"])) == paid
+    assert declaration_dues(declaration).credited == 0
+
+
+def test_a_cancelled_deferred_declaration_is_undone_and_frees_the_guarantee(pay_world):
+    declaration = assessed(pay_world)
+    guarantee = pay_world["guarantee"]
+    deferred_pay(actor=pay_world["users"]["trader_a"], declaration=declaration, guarantee=guarantee)
+    declaration_cancel(
+        actor=pay_world["users"]["officer"], declaration=declaration, reason="Goods re-exported"
+    )
+    assert declaration_cancelled_settle(declaration.pk) == "1 deferred undone, refund 0.00"
+    assert guarantee_available(guarantee) == guarantee.amount
+    assert account_balance(guarantee.account) == 0
+    assert declaration_dues(declaration).credited == 0
+    assert not Refund.objects.exists()
