@@ -181,8 +181,9 @@ CELERY_BEAT_SCHEDULE = {
     # Registered declarations left without a lane (their scoring task was lost) are scored again, and
     # examinations that waited for an officer are assigned.
     "sweep-selectivity": {"task": "risk.sweep", "schedule": timedelta(seconds=30)},
-    # Receipts whose rendering a broker outage lost are rendered again.
-    "sweep-receipts": {"task": "payments.sweep_receipts", "schedule": timedelta(minutes=2)},
+    # Re-assessed and cancelled declarations whose settlement task a broker outage lost are settled, and
+    # receipts whose rendering was lost are rendered.
+    "sweep-payments": {"task": "payments.sweep", "schedule": timedelta(minutes=1)},
 }
 
 # The secret seed of random selection (risk): with it an audit replays every draw; without it nobody

@@ -2,8 +2,9 @@
 
 from celery import shared_task
 
-from payments.services.receipts import receipt_print_render, receipt_print_sweep
+from payments.services.receipts import receipt_print_render
 from payments.services.refunds import declaration_cancelled_settle, declaration_payments_reconcile
+from payments.services.sweeper import payments_sweep
 
 
 @shared_task(name="payments.declaration_reassessed", ignore_result=True)
@@ -24,6 +25,7 @@ def render_receipt(print_id: int) -> str:
     return receipt_print_render(print_id)
 
 
-@shared_task(name="payments.sweep_receipts")
-def sweep_receipts() -> int:
-    return receipt_print_sweep()
+@shared_task(name="payments.sweep")
+def sweep() -> dict:
+    """Do the settlements and renderings whose task a broker outage lost."""
+    return payments_sweep()
