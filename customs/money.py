@@ -48,3 +48,11 @@ class Money:
 
     def __str__(self):
         return f"{self.amount} {self.currency}"
+
+
+def money_display(amount, minor_unit: int = 2) -> str:
+    """``amount`` as people read it in the current language (``11,558.75``, ``11 558,75``), for
+    messages; templates use ``floatformat:"2g"``."""
+    from django.utils import formats
+
+    return formats.number_format(to_decimal(amount), minor_unit, use_l10n=True, force_grouping=True)

@@ -22,7 +22,6 @@ class PaymentsConfig(AppConfig):
         from payments import panels
 
         hook_register("declarations.officer_panels", panels.officer_panel)
-        hook_register("declarations.portal_panels", panels.portal_panel)
 
 
 REASSESSED_TASK = "payments.declaration_reassessed"

@@ -531,6 +531,7 @@ class BankStatement(models.Model):
         Bank, on_delete=models.PROTECT, related_name="statements", verbose_name=_("bank")
     )
     file_name = models.CharField(_("file"), max_length=255)
+    content_sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
     date_from = models.DateField(_("from"))
     date_to = models.DateField(_("to"))
     imported_by = models.ForeignKey(
@@ -542,6 +543,9 @@ class BankStatement(models.Model):
         ordering = ["-imported_at", "-pk"]
         verbose_name = _("bank statement")
         verbose_name_plural = _("bank statements")
+        constraints = [
+            models.UniqueConstraint(fields=["bank", "content_sha256"], name="bank_statement_once"),
+        ]
 
     def __str__(self):
         return f"{self.bank.code} {self.date_from}–{self.date_to}"

@@ -1,17 +1,17 @@
-"""What the payments module adds to the declaration pages (hooks of ``customs.hooks``, registered in
-``PaymentsConfig.ready``): what is assessed, credited and due, tax by tax; the payments and receipts;
-a pending refund. The portal's panel offers the ways to pay; the officer's links to the cashier."""
+"""What the payments module adds to the officer's declaration page (hook ``declarations.officer_panels``,
+registered in ``PaymentsConfig.ready``): what is assessed, credited and due, tax by tax; the payments and
+receipts; the refunds. The portal's panel (``portal/payment_panels.py``) builds on ``dues_context``."""
 
 from declarations.choices import Status
 from payments.models import Receipt, Refund
 from payments.services.dues import PAYABLE_STATES, declaration_dues
-from payments.services.permissions import is_cashier_of, payer_traders
+from payments.services.permissions import is_cashier_of
 
 OFFICER_TEMPLATE = "payments/_declaration_panel.html"
-PORTAL_TEMPLATE = "payments/_portal_panel.html"
 
 
-def _context(declaration) -> dict | None:
+def dues_context(declaration) -> dict | None:
+    """The figures of a declaration's payment, for a panel; None before it is assessed."""
     if declaration.assessment_number is None or declaration.status in (Status.STORED, Status.LODGED):
         return None
     dues = declaration_dues(declaration)
@@ -37,16 +37,8 @@ def _context(declaration) -> dict | None:
 
 
 def officer_panel(*, request, declaration):
-    context = _context(declaration)
+    context = dues_context(declaration)
     if context is None:
         return None
     context["may_take_payment"] = context["payable"] and is_cashier_of(request.user, declaration.office_id)
     return OFFICER_TEMPLATE, context
-
-
-def portal_panel(*, request, declaration):
-    context = _context(declaration)
-    if context is None:
-        return None
-    context["may_pay"] = context["payable"] and declaration.trader_id in payer_traders(request.user)
-    return PORTAL_TEMPLATE, context

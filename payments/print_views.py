@@ -46,7 +46,9 @@ def receipt_pdf(request, pk: int):
         )
         response["Cache-Control"] = "private, no-store"
         return response
-    reload_url = f"{request.path}?lang={language}"
+    reload_url = f"{request.path}?lang={language}" + (
+        "&download=1" if request.GET.get("download") == "1" else ""
+    )
     response = render(
         request,
         "payments/receipt_wait.html",

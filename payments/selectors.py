@@ -4,7 +4,7 @@ import datetime
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 
 from customs.choices import Role
@@ -15,13 +15,14 @@ from payments.models import (
     BankStatement,
     Entry,
     Guarantee,
+    GuaranteeReservation,
     PaymentOrder,
     Receipt,
     Refund,
 )
 from payments.services.dues import PAYABLE_STATES
-from payments.services.ledger import account_balance, prepaid_account
-from payments.services.permissions import payer_traders
+from payments.services.ledger import account_balance
+from payments.services.permissions import is_finance_staff, payer_traders
 
 ZERO = Decimal("0.00")
 AMOUNT = DecimalField(max_digits=18, decimal_places=2)
@@ -39,22 +40,35 @@ def _staff_office_ids(user, roles) -> list[int] | None:
 
 
 def prepaid_accounts_for_user(user) -> list[dict]:
-    """The pre-paid accounts the user handles, with their balances."""
+    """The pre-paid accounts of the traders the user handles, with their balances. A trader whose
+    account was never used has ``account`` None and a zero balance (reading opens nothing)."""
     from customs.models import Trader
 
-    rows = []
-    for trader in Trader.objects.filter(pk__in=payer_traders(user)).order_by("name"):
-        account = prepaid_account(trader)
-        rows.append({"trader": trader, "account": account, "balance": account_balance(account)})
-    return rows
+    traders = list(Trader.objects.filter(pk__in=payer_traders(user)).order_by("name"))
+    accounts = {
+        account.trader_id: account
+        for account in Account.objects.filter(kind=AccountKind.PREPAID, trader__in=traders).annotate(
+            total=Coalesce(Sum("entries__amount"), Value(ZERO), output_field=AMOUNT)
+        )
+    }
+    return [
+        {
+            "trader": trader,
+            "account": accounts.get(trader.pk),
+            "balance": -accounts[trader.pk].total if trader.pk in accounts else ZERO,
+        }
+        for trader in traders
+    ]
 
 
-def account_statement(account: Account, *, limit: int = 500) -> list[dict]:
+def account_statement(account: Account | None, *, limit: int = 500) -> list[dict]:
     """The account's entries, newest first, each with the balance after it (on the normal side)."""
     sign = 1 if account.is_debit_normal else -1
+    if account is None:
+        return []
     entries = list(
         Entry.objects.filter(account=account)
-        .select_related("journal", "declaration")
+        .select_related("journal", "declaration__office")
         .order_by("-occurred_at", "-pk")[:limit]
     )
     balance = account_balance(account)
@@ -93,7 +107,7 @@ def orders_for_user(user) -> QuerySet[PaymentOrder]:
     return (
         PaymentOrder.objects.filter(trader_id__in=payer_traders(user))
         .select_related("trader", "office")
-        .prefetch_related("lines__declaration")
+        .prefetch_related("lines__declaration__office")
     )
 
 
@@ -103,7 +117,7 @@ def order_get_for_user(user, reference: str) -> PaymentOrder:
 
 def receipts_for_user(user) -> QuerySet[Receipt]:
     """A payer's receipts; staff see the receipts of their offices."""
-    receipts = Receipt.objects.select_related("office", "declaration", "trader", "payment")
+    receipts = Receipt.objects.select_related("office", "declaration__office", "trader", "payment")
     traders = payer_traders(user)
     if traders:
         return receipts.filter(trader_id__in=traders)
@@ -115,8 +129,17 @@ def receipts_for_user(user) -> QuerySet[Receipt]:
 
 def guarantees_for_user(user) -> list[dict]:
     """The guarantees of the traders the user pays for, with what is reserved and available."""
-    guarantees = Guarantee.objects.filter(trader_id__in=payer_traders(user)).select_related(
-        "issuer", "trader"
+    open_reservations = Prefetch(
+        "reservations",
+        queryset=GuaranteeReservation.objects.filter(status=ReservationStatus.OPEN).select_related(
+            "declaration__office"
+        ),
+        to_attr="open_reservations",
+    )
+    guarantees = (
+        Guarantee.objects.filter(trader_id__in=payer_traders(user))
+        .select_related("issuer", "trader")
+        .prefetch_related(open_reservations)
     )
     reserved = dict(
         Guarantee.objects.filter(pk__in=guarantees.values("pk"))
@@ -134,7 +157,7 @@ def guarantees_for_user(user) -> list[dict]:
             "guarantee": guarantee,
             "reserved": reserved.get(guarantee.pk, ZERO),
             "available": guarantee.amount - reserved.get(guarantee.pk, ZERO),
-            "open_reservations": list(guarantee.reservations.filter(status=ReservationStatus.OPEN)),
+            "open_reservations": guarantee.open_reservations,
         }
         for guarantee in guarantees.order_by("reference")
     ]
@@ -152,7 +175,8 @@ def refunds_for_user(user, *, status: str | None = RefundStatus.PENDING) -> Quer
 
 
 def statements_for_user(user) -> QuerySet[BankStatement]:
-    if _staff_office_ids(user, (Role.SUPERVISOR, Role.ADMINISTRATOR)) == []:
+    """Bank statements: supervisors and administrators (a bank's statement covers every office)."""
+    if not is_finance_staff(user):
         return BankStatement.objects.none()
     return BankStatement.objects.select_related("bank", "imported_by")
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import declaration_views, views
+from portal import declaration_views, payment_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -34,4 +34,25 @@ urlpatterns = [
         declaration_views.declaration_command,
         name="declaration-command",
     ),
+    # Payments: the payer's side (trader users, and brokers authorised for payments).
+    path("payments/", payment_views.payment_home, name="payment-home"),
+    path(
+        "payments/accounts/<int:trader_pk>/statement/",
+        payment_views.account_statement_view,
+        name="payment-statement",
+    ),
+    path("payments/orders/", payment_views.order_list, name="payment-order-list"),
+    path("payments/orders/new/", payment_views.order_create, name="payment-order-create"),
+    path("payments/orders/top-up/", payment_views.top_up, name="payment-top-up"),
+    path("payments/orders/<str:reference>/", payment_views.order_detail, name="payment-order-detail"),
+    path("payments/orders/<str:reference>/cancel/", payment_views.order_cancel, name="payment-order-cancel"),
+    path(
+        "payments/declarations/<int:pk>/pay-from-account/",
+        payment_views.prepaid_pay_view,
+        name="payment-prepaid",
+    ),
+    path("payments/declarations/<int:pk>/defer/", payment_views.defer_view, name="payment-defer"),
+    path("payments/deferred/<int:pk>/settle/", payment_views.deferred_settle_view, name="payment-settle"),
+    path("payments/receipts/", payment_views.receipt_list, name="payment-receipt-list"),
+    path("payments/receipts/<int:pk>/", payment_views.receipt_detail, name="payment-receipt"),
 ]

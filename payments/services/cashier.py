@@ -9,11 +9,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customs.money import round_money, to_decimal
 from customs.services.audit import audit_record
 from payments.choices import CASHIER_ROUTES, PaymentRoute
 from payments.models import CashUp, Payment
-from payments.services.errors import PaymentError, PaymentInvalid
+from payments.services.collection import cashier_day_lock
+from payments.services.errors import PaymentError
+from payments.services.inputs import amount_input
 from payments.services.permissions import ensure_cashier
 
 ZERO = Decimal("0.00")
@@ -46,7 +47,7 @@ def daybook(*, cashier, office, day: datetime.date) -> Daybook:
             recorded_by=cashier, office=office, route__in=CASHIER_ROUTES, paid_at__gte=start, paid_at__lt=end
         )
         .select_related("trader")
-        .prefetch_related("receipts__declaration")
+        .prefetch_related("receipts__declaration__office")
         .order_by("paid_at", "pk")
     )
     cash = sum((p.amount for p in payments if p.route == PaymentRoute.CASH), ZERO)
@@ -62,24 +63,16 @@ def daybook(*, cashier, office, day: datetime.date) -> Daybook:
     )
 
 
-def _amount(value, field: str) -> Decimal:
-    try:
-        amount = round_money(to_decimal(value))
-    except (TypeError, ValueError):
-        raise PaymentInvalid(_("Enter the amount as a number."), field=field) from None
-    if amount < ZERO:
-        raise PaymentInvalid(_("The amount cannot be negative."), field=field)
-    return amount
-
-
 def cash_up(*, actor, office, counted_cash, counted_cheques, note: str = "") -> CashUp:
     """Close the cashier's day at ``office``: once a day, after which no more payments that day."""
     ensure_cashier(actor, office)
-    counted_cash = _amount(counted_cash, "counted_cash")
-    counted_cheques = _amount(counted_cheques, "counted_cheques")
+    counted_cash = amount_input(counted_cash, field="counted_cash", allow_zero=True)
+    counted_cheques = amount_input(counted_cheques, field="counted_cheques", allow_zero=True)
     day = timezone.localdate()
     try:
         with transaction.atomic():
+            # No payment of this cashier at this office is taken while the day is being closed.
+            cashier_day_lock(actor, office)
             book = daybook(cashier=actor, office=office, day=day)
             record = CashUp.objects.create(
                 cashier=actor,

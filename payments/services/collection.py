@@ -4,23 +4,38 @@ cheque), or deferred against a guarantee. E-payment through a bank is in ``payme
 Each route is one transaction that locks the declaration, reads what it owes from the ledger
 (``dues``), posts one balanced journal (the money's source debited, each tax's revenue credited),
 writes the payment and its receipt, and marks the declaration paid through the declarations service,
-which releases it at once when the lane's control is done. Locks are taken in one order everywhere,
-declaration before account or guarantee, so two payments never deadlock.
+which releases it at once when the lane's control is done. Locks are taken in one order everywhere
+(declaration, then guarantee, then reservation, then account), so two payments never deadlock.
+
+The payer confirms the amount it saw (``expected_amount``): if a re-assessment changed it meanwhile,
+nothing is paid and the new amount is shown. A declaration in an open bank payment order is not paid
+another way from the portal (the bank's money would come too); at the cashier's desk the payer is
+there in person, so the order is cancelled, and a late bank confirmation of it is refused and logged.
 """
 
-from django.db import transaction
+import zlib
+
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customs.money import round_money, to_decimal
+from customs.money import money_display
 from customs.services.audit import audit_record
 from declarations.models import Declaration
 from declarations.services.lifecycle import declaration_mark_paid
-from payments.choices import CASHIER_ROUTES, JournalKind, PaymentRoute, ReservationPurpose, ReservationStatus
-from payments.models import Account, CashUp, Guarantee, GuaranteeReservation, Payment
+from payments.choices import (
+    CASHIER_ROUTES,
+    JournalKind,
+    OrderStatus,
+    PaymentRoute,
+    ReservationPurpose,
+    ReservationStatus,
+)
+from payments.models import Account, CashUp, Guarantee, GuaranteeReservation, Payment, PaymentOrder
 from payments.services.dues import PAYABLE_STATES, Dues, declaration_dues
 from payments.services.errors import InsufficientFunds, PaymentError, PaymentInvalid
 from payments.services.guarantees import guarantee_reserve, guarantee_settle
+from payments.services.inputs import amount_input
 from payments.services.ledger import (
     ZERO,
     Line,
@@ -42,8 +57,9 @@ def _language(actor) -> str:
     return (getattr(actor, "preferred_language", "") or get_language() or "en")[:2]
 
 
-def declaration_lock_payable(declaration) -> tuple[Declaration, Dues]:
-    """Lock the declaration and check that it has something to pay now."""
+def declaration_lock_payable(declaration, expected_amount=None) -> tuple[Declaration, Dues]:
+    """Lock the declaration and check that it has something to pay now, and that it is what the payer
+    saw (``expected_amount``, when given)."""
     locked = (
         Declaration.objects.select_for_update(of=("self",))
         .select_related("office", "trader")
@@ -59,11 +75,57 @@ def declaration_lock_payable(declaration) -> tuple[Declaration, Dues]:
     dues = declaration_dues(locked)
     if dues.due <= ZERO:
         raise PaymentError(
-            _("Declaration %(number)s has nothing to pay.") % {"number": locked.number},
+            _("Declaration %(number)s has nothing to pay.") % {"number": locked.number or locked.lrn},
             code="nothing_due",
             field="declaration",
         )
+    if expected_amount is not None and amount_input(expected_amount, field="amount") != dues.due:
+        raise PaymentError(
+            _("The amount due is now %(due)s, not %(amount)s: check it and confirm again.")
+            % {"due": money_display(dues.due), "amount": money_display(expected_amount)},
+            code="amount_changed",
+            field="amount",
+        )
     return locked, dues
+
+
+def open_order_of(declaration) -> PaymentOrder | None:
+    """The open bank payment order that includes the declaration, if any."""
+    return (
+        PaymentOrder.objects.filter(status=OrderStatus.OPEN, lines__declaration=declaration)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _refuse_if_ordered(declaration) -> None:
+    order = open_order_of(declaration)
+    if order is not None:
+        raise PaymentError(
+            _("Declaration %(number)s is in bank payment order %(reference)s: pay that, or cancel it first.")
+            % {"number": declaration.number, "reference": order.reference},
+            code="already_ordered",
+            field="declaration",
+        )
+
+
+def _insufficient_prepaid(account, balance, required, *, field=None) -> InsufficientFunds:
+    return InsufficientFunds(
+        _(
+            "The pre-paid account holds %(balance)s %(currency)s; %(due)s is needed. Top it up by "
+            "%(shortfall)s or pay another way."
+        )
+        % {
+            "balance": money_display(balance),
+            "currency": account.currency,
+            "due": money_display(required),
+            "shortfall": money_display(required - balance),
+        },
+        shortfall=required - balance,
+        available=balance,
+        required=required,
+        field=field,
+    )
 
 
 def revenue_lines(declaration: Declaration, dues: Dues) -> list[Line]:
@@ -133,30 +195,17 @@ def settle_declaration(
     return payment
 
 
-def prepaid_pay(*, actor, declaration) -> Payment:
+def prepaid_pay(*, actor, declaration, expected_amount=None) -> Payment:
     """Pay from the trader's pre-paid account at once; refused with the shortfall if it is short."""
     ensure_payer(actor, declaration.trader_id)
     with transaction.atomic():
-        locked, dues = declaration_lock_payable(declaration)
+        locked, dues = declaration_lock_payable(declaration, expected_amount)
+        _refuse_if_ordered(locked)
         account = prepaid_account(locked.trader)
         Account.objects.select_for_update().get(pk=account.pk)
         balance = account_balance(account)
         if balance < dues.due:
-            raise InsufficientFunds(
-                _(
-                    "The pre-paid account holds %(balance)s %(currency)s; %(due)s is due. Top it up by "
-                    "%(shortfall)s or pay another way."
-                )
-                % {
-                    "balance": balance,
-                    "currency": account.currency,
-                    "due": dues.due,
-                    "shortfall": dues.due - balance,
-                },
-                shortfall=dues.due - balance,
-                available=balance,
-                required=dues.due,
-            )
+            raise _insufficient_prepaid(account, balance, dues.due)
         return settle_declaration(
             actor=actor,
             declaration=locked,
@@ -167,38 +216,46 @@ def prepaid_pay(*, actor, declaration) -> Payment:
         )
 
 
-def _cashier_day_closed(actor, office, day) -> bool:
-    return CashUp.objects.filter(cashier=actor, office=office, day=day).exists()
+def cashier_day_lock(cashier, office) -> None:
+    """Serialise a cashier's payments and cash-up at one office (a transaction-scoped advisory lock),
+    so that no payment slips in while the day is being closed."""
+    key = zlib.crc32(f"payments.cashier:{cashier.pk}:{office.pk}".encode())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7301, key - 2**31])
 
 
 def cashier_pay(*, actor, declaration, method: str, amount, cheque_number: str = "") -> Payment:
     """The cashier takes the amount due in cash or by cheque. ``amount`` is what the cashier saw as due:
-    if the declaration changed meanwhile, nothing is taken and the new amount is shown."""
+    if the declaration changed meanwhile, nothing is taken and the new amount is shown. An open bank
+    payment order of the declaration is cancelled: the payer is at the desk."""
     if method not in CASHIER_ROUTES:
         raise PaymentInvalid(_("Choose cash or cheque."), field="method")
     cheque_number = (cheque_number or "").strip()
     if method == PaymentRoute.CHEQUE and not cheque_number:
         raise PaymentInvalid(_("Enter the cheque number."), field="cheque_number")
-    try:
-        amount = round_money(to_decimal(amount))
-    except (TypeError, ValueError):
-        raise PaymentInvalid(_("Enter the amount as a number."), field="amount") from None
+    amount = amount_input(amount, field="amount")
     office = declaration.office
     ensure_cashier(actor, office)
-    if _cashier_day_closed(actor, office, timezone.localdate()):
-        raise PaymentError(
-            _("You have cashed up today at %(office)s: no more payments until tomorrow.")
-            % {"office": office.code},
-            code="day_closed",
-        )
     with transaction.atomic():
-        locked, dues = declaration_lock_payable(declaration)
-        if amount != dues.due:
+        cashier_day_lock(actor, office)
+        if CashUp.objects.filter(cashier=actor, office=office, day=timezone.localdate()).exists():
             raise PaymentError(
-                _("The amount due is now %(due)s, not %(amount)s: check it with the payer.")
-                % {"due": dues.due, "amount": amount},
-                code="amount_changed",
-                field="amount",
+                _("You have cashed up today at %(office)s: no more payments until tomorrow.")
+                % {"office": office.code},
+                code="day_closed",
+            )
+        locked, dues = declaration_lock_payable(declaration, amount)
+        order = open_order_of(locked)
+        if order is not None:
+            PaymentOrder.objects.filter(pk=order.pk, status=OrderStatus.OPEN).update(
+                status=OrderStatus.CANCELLED
+            )
+            audit_record(
+                action="payments.order.cancelled",
+                actor=actor,
+                obj=order,
+                office_code=office.code,
+                after={"reason": "paid at the cashier's desk", "declaration": locked.number},
             )
         return settle_declaration(
             actor=actor,
@@ -210,7 +267,7 @@ def cashier_pay(*, actor, declaration, method: str, amount, cheque_number: str =
         )
 
 
-def deferred_pay(*, actor, declaration, guarantee: Guarantee) -> Payment:
+def deferred_pay(*, actor, declaration, guarantee: Guarantee, expected_amount=None) -> Payment:
     """Defer the payment against a guarantee that covers it: the amount is reserved on the guarantee,
     the revenue credited, and the declaration paid; the trader settles the deferred amount later."""
     ensure_payer(actor, declaration.trader_id)
@@ -223,7 +280,8 @@ def deferred_pay(*, actor, declaration, guarantee: Guarantee) -> Payment:
             field="guarantee",
         )
     with transaction.atomic():
-        locked, dues = declaration_lock_payable(declaration)
+        locked, dues = declaration_lock_payable(declaration, expected_amount)
+        _refuse_if_ordered(locked)
         guarantee_reserve(
             actor=actor,
             guarantee=guarantee,
@@ -248,6 +306,7 @@ def deferred_settle(*, actor, reservation: GuaranteeReservation) -> GuaranteeRes
     guarantee = reservation.guarantee
     ensure_payer(actor, guarantee.trader_id)
     with transaction.atomic():
+        Guarantee.objects.select_for_update().get(pk=guarantee.pk)
         locked = GuaranteeReservation.objects.select_for_update().get(pk=reservation.pk)
         if locked.status != ReservationStatus.OPEN or locked.purpose != ReservationPurpose.DEFERRED_PAYMENT:
             raise PaymentError(_("This deferred payment is already settled."), code="reservation_closed")
@@ -255,13 +314,7 @@ def deferred_settle(*, actor, reservation: GuaranteeReservation) -> GuaranteeRes
         Account.objects.select_for_update().get(pk=account.pk)
         balance = account_balance(account)
         if balance < locked.amount:
-            raise InsufficientFunds(
-                _("The pre-paid account holds %(balance)s; %(amount)s is needed (short by %(shortfall)s).")
-                % {"balance": balance, "amount": locked.amount, "shortfall": locked.amount - balance},
-                shortfall=locked.amount - balance,
-                available=balance,
-                required=locked.amount,
-            )
+            raise _insufficient_prepaid(account, balance, locked.amount)
         journal_post(
             kind=JournalKind.DEFERRED_SETTLEMENT,
             lines=[

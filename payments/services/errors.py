@@ -36,8 +36,17 @@ class InsufficientFunds(PaymentError):
 
     code = "insufficient_funds"
 
-    def __init__(self, message: str, *, shortfall, available, required, code: str | None = None):
-        super().__init__(message, code=code, shortfall=str(shortfall), available=str(available))
+    def __init__(
+        self,
+        message: str,
+        *,
+        shortfall,
+        available,
+        required,
+        code: str | None = None,
+        field: str | None = None,
+    ):
+        super().__init__(message, code=code, field=field, shortfall=str(shortfall), available=str(available))
         self.shortfall, self.available, self.required = shortfall, available, required
 
 

@@ -13,11 +13,12 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customs.money import round_money, to_decimal
+from customs.money import money_display
 from customs.services.audit import audit_record
 from payments.choices import ReservationStatus
 from payments.models import Guarantee, GuaranteeReservation
-from payments.services.errors import InsufficientFunds, PaymentError, PaymentInvalid
+from payments.services.errors import InsufficientFunds, PaymentError
+from payments.services.inputs import amount_input
 from payments.services.ledger import guarantee_account, national_currency
 
 ZERO = Decimal("0.00")
@@ -79,9 +80,7 @@ def guarantee_reserve(
     *, actor, guarantee: Guarantee, amount, purpose: str, reference: str, declaration=None
 ) -> GuaranteeReservation:
     """Hold ``amount`` on the guarantee. Refused, with the shortfall, when the available amount is less."""
-    amount = round_money(to_decimal(amount))
-    if amount <= ZERO:
-        raise PaymentInvalid(_("The amount to reserve must be more than zero."), field="amount")
+    amount = amount_input(amount, field="amount")
     with transaction.atomic():
         locked = Guarantee.objects.select_for_update().get(pk=guarantee.pk)
         guarantee_usable_check(locked)
@@ -94,15 +93,16 @@ def guarantee_reserve(
                 )
                 % {
                     "reference": locked.reference,
-                    "available": available,
-                    "amount": amount,
+                    "available": money_display(available),
+                    "amount": money_display(amount),
                     "currency": locked.currency,
-                    "shortfall": amount - available,
+                    "shortfall": money_display(amount - available),
                 },
                 shortfall=amount - available,
                 available=available,
                 required=amount,
                 code="guarantee_insufficient",
+                field="guarantee",
             )
         reservation = GuaranteeReservation.objects.create(
             guarantee=locked,

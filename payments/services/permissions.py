@@ -3,6 +3,7 @@
 import datetime
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customs.choices import AuthorisationScope, Role
@@ -18,7 +19,7 @@ def payer_traders(actor, *, on_day: datetime.date | None = None) -> set[int]:
     if actor.trader_id:
         return {actor.trader_id}
     if actor.broker_id:
-        on_day = on_day or datetime.date.today()
+        on_day = on_day or timezone.localdate()
         return set(
             BrokerAuthorisation.objects.filter(
                 broker_id=actor.broker_id,

@@ -12,6 +12,7 @@ A file with any malformed line is refused whole, every problem named by line and
 
 import csv
 import datetime
+import hashlib
 import io
 from decimal import Decimal, InvalidOperation
 
@@ -21,7 +22,9 @@ from django.utils.translation import gettext as _
 from customs.services.audit import audit_record
 from payments.choices import CallbackOutcome, MatchStatus
 from payments.models import BankCallback, BankStatement, BankStatementLine, Payment
-from payments.services.errors import PaymentInvalid
+from payments.services.errors import PaymentError, PaymentInvalid, PaymentNotAllowed
+from payments.services.inputs import MAXIMUM
+from payments.services.permissions import is_finance_staff
 
 COLUMNS = ("value_date", "transaction_id", "reference", "amount", "currency", "description")
 MAX_LINES = 100_000
@@ -59,7 +62,7 @@ def _rows(content: bytes) -> list[dict]:
             value_date = None
         try:
             amount = Decimal(row["amount"])
-            if not amount.is_finite() or amount.as_tuple().exponent < -2:
+            if not amount.is_finite() or amount.as_tuple().exponent < -2 or abs(amount) > MAXIMUM:
                 raise InvalidOperation
         except InvalidOperation:
             problems.append(_("Line %(line)s, amount: not an amount.") % {"line": number})
@@ -76,42 +79,69 @@ def _rows(content: bytes) -> list[dict]:
     return rows
 
 
-def _match(bank, row: dict) -> tuple[str, Payment | None, str]:
-    payment = Payment.objects.filter(bank=bank, bank_transaction_id=row["transaction_id"]).first()
-    if payment is not None:
-        if payment.amount == row["amount"] and payment.currency == row["currency"].upper():
-            return MatchStatus.MATCHED, payment, ""
-        return (
-            MatchStatus.AMOUNT_DIFFERS,
-            payment,
-            _("Kerwen booked %(amount)s %(currency)s.")
-            % {"amount": payment.amount, "currency": payment.currency},
+def _matches(bank, rows: list[dict]) -> list[tuple[str, Payment | None, str]]:
+    """Each row's match, read in bulk: the bank's payments and refused callbacks of the file's
+    transaction ids, a few queries whatever the file's length."""
+    transaction_ids = sorted({row["transaction_id"] for row in rows})
+    payments, rejected = {}, {}
+    for start in range(0, len(transaction_ids), 5000):
+        chunk = transaction_ids[start : start + 5000]
+        payments.update(
+            (payment.bank_transaction_id, payment)
+            for payment in Payment.objects.filter(bank=bank, bank_transaction_id__in=chunk)
         )
-    rejected = (
-        BankCallback.objects.filter(
-            bank=bank, transaction_id=row["transaction_id"], outcome=CallbackOutcome.REJECTED
-        )
-        .order_by("-received_at")
-        .first()
-    )
-    if rejected is not None:
-        return MatchStatus.REJECTED_CALLBACK, None, f"{rejected.error_code}: {rejected.message}"[:255]
-    return MatchStatus.UNMATCHED, None, ""
+        for callback in BankCallback.objects.filter(
+            bank=bank, transaction_id__in=chunk, outcome=CallbackOutcome.REJECTED
+        ).order_by("received_at"):
+            rejected[callback.transaction_id] = callback  # the latest refusal wins
+    matches = []
+    for row in rows:
+        payment = payments.get(row["transaction_id"])
+        if payment is not None:
+            if payment.amount == row["amount"] and payment.currency == row["currency"].upper():
+                matches.append((MatchStatus.MATCHED, payment, ""))
+            else:
+                note = _("Kerwen booked %(amount)s %(currency)s.") % {
+                    "amount": payment.amount,
+                    "currency": payment.currency,
+                }
+                matches.append((MatchStatus.AMOUNT_DIFFERS, payment, note))
+        elif row["transaction_id"] in rejected:
+            callback = rejected[row["transaction_id"]]
+            matches.append(
+                (MatchStatus.REJECTED_CALLBACK, None, f"{callback.error_code}: {callback.message}"[:255])
+            )
+        else:
+            matches.append((MatchStatus.UNMATCHED, None, ""))
+    return matches
 
 
 def statement_import(*, actor, bank, file_name: str, content: bytes) -> BankStatement:
+    """Import and match a statement (supervisors and administrators). The same file of the same bank
+    is imported once."""
+    if not is_finance_staff(actor):
+        raise PaymentNotAllowed(_("Only a supervisor or an administrator may import bank statements."))
+    digest = hashlib.sha256(content).hexdigest()
+    earlier = BankStatement.objects.filter(bank=bank, content_sha256=digest).first()
+    if earlier is not None:
+        raise PaymentError(
+            _("This statement was imported already, on %(day)s (%(file)s).")
+            % {"day": earlier.imported_at.date().isoformat(), "file": earlier.file_name},
+            code="statement_already_imported",
+            field="file",
+        )
     rows = _rows(content)
     with transaction.atomic():
         statement = BankStatement.objects.create(
             bank=bank,
             file_name=file_name[:255],
+            content_sha256=digest,
             date_from=min(row["value_date"] for row in rows),
             date_to=max(row["value_date"] for row in rows),
             imported_by=actor,
         )
         lines = []
-        for row in rows:
-            match, payment, note = _match(bank, row)
+        for row, (match, payment, note) in zip(rows, _matches(bank, rows), strict=True):
             lines.append(
                 BankStatementLine(
                     statement=statement,
@@ -127,7 +157,7 @@ def statement_import(*, actor, bank, file_name: str, content: bytes) -> BankStat
                     note=note,
                 )
             )
-        BankStatementLine.objects.bulk_create(lines)
+        BankStatementLine.objects.bulk_create(lines, batch_size=5000)
         summary = {status: sum(1 for line in lines if line.match == status) for status in MatchStatus.values}
         audit_record(
             action="payments.statement.imported",

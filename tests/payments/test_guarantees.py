@@ -38,11 +38,17 @@ def _guarantee(pay_world, amount="1000.00", **overrides):
 @pytest.mark.django_db
 def test_reserve_release_and_settle_move_the_available_amount(pay_world):
     guarantee = _guarantee(pay_world)
-    first = guarantee_reserve(actor=None, guarantee=guarantee, amount="400.00", purpose="transit", reference="MRN1")
-    second = guarantee_reserve(actor=None, guarantee=guarantee, amount="350.00", purpose="transit", reference="MRN2")
+    first = guarantee_reserve(
+        actor=None, guarantee=guarantee, amount="400.00", purpose="transit", reference="MRN1"
+    )
+    second = guarantee_reserve(
+        actor=None, guarantee=guarantee, amount="350.00", purpose="transit", reference="MRN2"
+    )
     assert guarantee_available(guarantee) == D("250.00")
     with pytest.raises(InsufficientFunds) as short:
-        guarantee_reserve(actor=None, guarantee=guarantee, amount="300.00", purpose="transit", reference="MRN3")
+        guarantee_reserve(
+            actor=None, guarantee=guarantee, amount="300.00", purpose="transit", reference="MRN3"
+        )
     assert short.value.shortfall == D("50.00") and short.value.code == "guarantee_insufficient"
     guarantee_release(actor=None, reservation=first)
     assert guarantee_available(guarantee) == D("650.00")
@@ -60,7 +66,9 @@ def test_a_revoked_or_expired_guarantee_reserves_nothing(pay_world):
     expired = _guarantee(pay_world, reference="GRN-OLD", valid_to=datetime.date(2021, 1, 1))
     for guarantee, code in ((revoked, "guarantee_revoked"), (expired, "guarantee_not_valid")):
         with pytest.raises(PaymentError) as refused:
-            guarantee_reserve(actor=None, guarantee=guarantee, amount="1.00", purpose="transit", reference="X")
+            guarantee_reserve(
+                actor=None, guarantee=guarantee, amount="1.00", purpose="transit", reference="X"
+            )
         assert refused.value.code == code
     assert not GuaranteeReservation.objects.filter(guarantee__in=[revoked, expired]).exists()
 

@@ -47,7 +47,9 @@ def test_the_database_refuses_an_unbalanced_journal_at_commit(pay_world):
     account = prepaid_account(pay_world["trader_a"])
     journal = Journal.objects.create(kind=JournalKind.PAYMENT, occurred_at="2026-12-01T10:00:00Z")
     with pytest.raises(IntegrityError, match="unbalanced"), transaction.atomic():
-        Entry.objects.create(journal=journal, account=account, amount=D("5.00"), occurred_at=journal.occurred_at)
+        Entry.objects.create(
+            journal=journal, account=account, amount=D("5.00"), occurred_at=journal.occurred_at
+        )
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS payments_entry_balanced IMMEDIATE")
 
@@ -68,7 +70,9 @@ def test_a_correction_is_a_reversing_journal(pay_world):
     fund(pay_world, "80.00")
     account = prepaid_account(pay_world["trader_a"])
     journal = Journal.objects.get(kind=JournalKind.TOP_UP)
-    reversal = journal_reverse(actor=pay_world["users"]["supervisor"], journal=journal, reason="Bank recalled it")
+    reversal = journal_reverse(
+        actor=pay_world["users"]["supervisor"], journal=journal, reason="Bank recalled it"
+    )
     assert reversal.reverses_id == journal.pk and reversal.kind == JournalKind.REVERSAL
     assert account_balance(account) == D("0.00")
     assert Entry.objects.filter(journal=journal).count() == 2  # the original is still there
@@ -90,12 +94,17 @@ def test_every_balance_sums_to_zero_across_the_double_entry(pay_world, journals)
         pay_world["guarantee"].account,
     ]
     for number, amounts in enumerate(journals):
-        lines = [Line(account=accounts[(number + index) % len(accounts)], amount=a) for index, a in enumerate(amounts)]
+        lines = [
+            Line(account=accounts[(number + index) % len(accounts)], amount=a)
+            for index, a in enumerate(amounts)
+        ]
         lines.append(Line(account=accounts[(number + 3) % len(accounts)], amount=-sum(amounts, D(0))))
         if sum(line.amount for line in lines) == 0 and all(line.amount for line in lines):
             journal_post(kind=JournalKind.PAYMENT, lines=lines)
     assert Entry.objects.aggregate(total=Sum("amount"))["total"] in (None, D("0.00"))
-    for journal_total in Journal.objects.annotate(total=Sum("entries__amount")).values_list("total", flat=True):
+    for journal_total in Journal.objects.annotate(total=Sum("entries__amount")).values_list(
+        "total", flat=True
+    ):
         assert journal_total in (None, D("0.00"))
     debit_side = sum((account_balance(a) for a in accounts if a.is_debit_normal), D(0))
     credit_side = sum((account_balance(a) for a in accounts if not a.is_debit_normal), D(0))
@@ -130,7 +139,9 @@ def test_the_payment_routes_keep_the_ledger_balanced(pay_world, steps):
                 )
             else:
                 deferred_pay(
-                    actor=pay_world["users"]["trader_a"], declaration=declaration, guarantee=pay_world["guarantee"]
+                    actor=pay_world["users"]["trader_a"],
+                    declaration=declaration,
+                    guarantee=pay_world["guarantee"],
                 )
         except PaymentError:
             pass  # refused (short of money): nothing was written, which the sums below also check

@@ -19,7 +19,10 @@ pytestmark = pytest.mark.django_db
 
 def _pay(pay_world, declaration):
     return cashier_pay(
-        actor=pay_world["users"]["cashier"], declaration=declaration, method="cash", amount=declaration.total_taxes
+        actor=pay_world["users"]["cashier"],
+        declaration=declaration,
+        method="cash",
+        amount=declaration.total_taxes,
     )
 
 
@@ -40,7 +43,9 @@ def test_a_rolled_back_payment_gives_its_receipt_number_back(pay_world, monkeypa
     assert Receipt.objects.count() == 2
 
 
-@pytest.mark.parametrize(("language", "title"), [("en", "Receipt"), ("ru", "Квитанция"), ("tk", "Kwitansiýa")])
+@pytest.mark.parametrize(
+    ("language", "title"), [("en", "Receipt"), ("ru", "Квитанция"), ("tk", "Kwitansiýa")]
+)
 def test_the_receipt_pdf_carries_its_number_amount_and_taxes(pay_world, language, title):
     declaration = assessed(pay_world)
     receipt = _pay(pay_world, declaration).receipts.get()

@@ -25,7 +25,10 @@ def test_a_sample_statement_is_matched_line_by_line(pay_world):
     fund(pay_world, "75.00", transaction_id="TX-2")
     missing = fund(pay_world, "20.00", transaction_id="TX-MISSING").payment
     order = top_up_order_create(
-        actor=pay_world["users"]["trader_a"], trader=pay_world["trader_a"], amount="99.00", office=pay_world["office"]
+        actor=pay_world["users"]["trader_a"],
+        trader=pay_world["trader_a"],
+        amount="99.00",
+        office=pay_world["office"],
     )
     raw, stamp, signature = signed(
         {"transaction_id": "TX-WRONG", "reference": order.reference, "amount": "90.00", "currency": "TMT"}
@@ -77,6 +80,11 @@ def test_a_malformed_statement_is_refused_whole_with_each_problem(pay_world):
 def test_a_statement_without_the_columns_is_refused(pay_world):
     with pytest.raises(StatementInvalid) as refused:
         statement_import(
-            actor=pay_world["users"]["supervisor"], bank=pay_world["bank"], file_name="x.csv", content=b"a,b\n1,2\n"
+            actor=pay_world["users"]["supervisor"],
+            bank=pay_world["bank"],
+            file_name="x.csv",
+            content=b"a,b\n1,2\n",
         )
-    assert "missing columns value_date, transaction_id, reference, amount, currency" in refused.value.problems[0]
+    assert (
+        "missing columns value_date, transaction_id, reference, amount, currency" in refused.value.problems[0]
+    )

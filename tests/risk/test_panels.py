@@ -60,8 +60,11 @@ def test_both_panels_are_registered_on_their_hooks(risk_world, rf):
     portal = hook_results("declarations.portal_panels", request=request, declaration=declaration)
 
     # Risk's panel first (INSTALLED_APPS order), then the payments panel of the app to its right.
-    assert [name for name, _context in officer] == [panels.OFFICER_TEMPLATE, "payments/_declaration_panel.html"]
-    assert [name for name, _context in portal] == [panels.PORTAL_TEMPLATE, "payments/_portal_panel.html"]
+    assert [name for name, _context in officer] == [
+        panels.OFFICER_TEMPLATE,
+        "payments/_declaration_panel.html",
+    ]
+    assert [name for name, _context in portal] == [panels.PORTAL_TEMPLATE, "portal/payments/_declaration_panel.html"]
 
 
 def test_the_officer_panel_shows_the_lane_what_gave_it_and_the_hits_with_their_notes(
