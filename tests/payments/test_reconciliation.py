@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from payments.choices import MatchStatus
 from payments.models import BankStatement
-from payments.services.errors import CallbackRejected
+from payments.services.errors import CallbackRejected, PaymentError
 from payments.services.orders import bank_callback_process, top_up_order_create
 from payments.services.reconciliation import StatementInvalid, statement_import, statement_missing_payments
 from tests.payments.conftest import fund, signed
@@ -88,3 +88,24 @@ def test_a_statement_without_the_columns_is_refused(pay_world):
     assert (
         "missing columns value_date, transaction_id, reference, amount, currency" in refused.value.problems[0]
     )
+
+
+def test_a_statement_is_imported_once_and_only_by_finance_staff(pay_world):
+    content = _csv("2026-12-01,TX-1,,150.00,TMT,Top-up")
+    with pytest.raises(PaymentError) as not_staff:
+        statement_import(
+            actor=pay_world["users"]["cashier"], bank=pay_world["bank"], file_name="a.csv", content=content
+        )
+    assert not_staff.value.code == "not_authorised"
+    statement_import(
+        actor=pay_world["users"]["supervisor"], bank=pay_world["bank"], file_name="a.csv", content=content
+    )
+    with pytest.raises(PaymentError) as twice:
+        statement_import(
+            actor=pay_world["users"]["supervisor"],
+            bank=pay_world["bank"],
+            file_name="again.csv",
+            content=content,
+        )
+    assert (twice.value.code, twice.value.field) == ("statement_already_imported", "file")
+    assert BankStatement.objects.count() == 1

@@ -6,13 +6,15 @@ import pytest
 
 from declarations.choices import Status
 from declarations.models import Declaration
-from payments.choices import AccountKind, PaymentRoute, ReservationStatus
-from payments.models import Entry, Payment, Receipt
+from payments.choices import AccountKind, OrderStatus, PaymentRoute, ReservationStatus
+from payments.models import CashUp, Entry, Payment, Receipt
+from payments.services.cashier import cash_up
 from payments.services.collection import cashier_pay, deferred_pay, deferred_settle, prepaid_pay
 from payments.services.dues import declaration_dues
-from payments.services.errors import InsufficientFunds, PaymentError
+from payments.services.errors import InsufficientFunds, PaymentError, PaymentInvalid
 from payments.services.guarantees import guarantee_available
 from payments.services.ledger import account_balance, prepaid_account
+from payments.services.orders import payment_order_create
 from tests.payments.conftest import assessed, control_cleared, fund
 
 D = Decimal
@@ -101,3 +103,61 @@ def test_deferred_reserves_on_the_guarantee_and_settles_later(pay_world):
     assert guarantee_available(guarantee) == D("100000.00")
     assert account_balance(guarantee.account) == 0
     assert _ledger_sums_to_zero()
+
+
+def test_the_amount_the_payer_saw_is_checked_under_the_lock(pay_world):
+    declaration = assessed(pay_world)
+    fund(pay_world, declaration.total_taxes)
+    with pytest.raises(PaymentError) as changed:
+        prepaid_pay(actor=pay_world["users"]["trader_a"], declaration=declaration, expected_amount="100.00")
+    assert (changed.value.code, changed.value.field) == ("amount_changed", "amount")
+    assert not Payment.objects.filter(route=PaymentRoute.PREPAID).exists()
+    payment = prepaid_pay(
+        actor=pay_world["users"]["trader_a"], declaration=declaration, expected_amount=declaration.total_taxes
+    )
+    assert payment.amount == declaration.total_taxes
+
+
+def test_a_declaration_in_an_open_bank_order_is_not_paid_again_from_the_portal(pay_world):
+    declaration = assessed(pay_world)
+    fund(pay_world, declaration.total_taxes)
+    order = payment_order_create(actor=pay_world["users"]["trader_a"], declarations=[declaration])
+    for pay in (
+        lambda: prepaid_pay(actor=pay_world["users"]["trader_a"], declaration=declaration),
+        lambda: deferred_pay(
+            actor=pay_world["users"]["trader_a"], declaration=declaration, guarantee=pay_world["guarantee"]
+        ),
+    ):
+        with pytest.raises(PaymentError) as refused:
+            pay()
+        assert refused.value.code == "already_ordered" and order.reference in refused.value.message
+    assert not Payment.objects.exclude(route=PaymentRoute.EPAYMENT).exists()
+
+
+def test_the_cashier_takes_it_and_cancels_the_open_bank_order(pay_world):
+    declaration = assessed(pay_world)
+    order = payment_order_create(actor=pay_world["users"]["trader_a"], declarations=[declaration])
+    cashier_pay(
+        actor=pay_world["users"]["cashier"], declaration=declaration, method="cash", amount=order.amount
+    )
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "-5", "1e30", "12.345", "abc", ""])
+def test_a_malformed_amount_is_refused_naming_the_field(pay_world, amount):
+    declaration = assessed(pay_world)
+    with pytest.raises(PaymentInvalid) as refused:
+        cashier_pay(
+            actor=pay_world["users"]["cashier"], declaration=declaration, method="cash", amount=amount
+        )
+    assert refused.value.field == "amount"
+    with pytest.raises(PaymentInvalid) as counted:
+        cash_up(
+            actor=pay_world["users"]["cashier"],
+            office=pay_world["office"],
+            counted_cash=amount,
+            counted_cheques="0",
+        )
+    assert counted.value.field == "counted_cash"
+    assert not Payment.objects.exists() and not CashUp.objects.exists()
