@@ -72,5 +72,7 @@ class ApiScope(models.TextChoices):
     REFERENCE_READ = "reference:read", _("Read reference data")
     DECLARATIONS_READ = "declarations:read", _("Read declarations")
     DECLARATIONS_WRITE = "declarations:write", _("Lodge declarations")
+    PAYMENTS_READ = "payments:read", _("Read accounts, payment orders and receipts")
+    PAYMENTS_WRITE = "payments:write", _("Make payment orders and payments")
     PAYMENTS_CALLBACK = "payments:callback", _("Confirm payments (banks)")
     TRANSIT_WRITE = "transit:write", _("Lodge transit declarations")

@@ -61,17 +61,18 @@ def prepaid_accounts_for_user(user) -> list[dict]:
     ]
 
 
-def account_statement(account: Account | None, *, limit: int = 500) -> list[dict]:
-    """The account's entries, newest first, each with the balance after it (on the normal side)."""
-    sign = 1 if account.is_debit_normal else -1
+def account_statement(account: Account | None, *, limit: int = 500, offset: int = 0) -> list[dict]:
+    """The account's entries, newest first, each with the balance after it (on the normal side);
+    ``offset`` entries skipped, for the pages after the first."""
     if account is None:
         return []
-    entries = list(
-        Entry.objects.filter(account=account)
-        .select_related("journal", "declaration__office")
-        .order_by("-occurred_at", "-pk")[:limit]
-    )
+    sign = 1 if account.is_debit_normal else -1
+    ordered = Entry.objects.filter(account=account).order_by("-occurred_at", "-pk")
+    entries = list(ordered.select_related("journal", "declaration__office")[offset : offset + limit])
     balance = account_balance(account)
+    if offset:
+        newer = ordered.values_list("amount", flat=True)[:offset]
+        balance -= sign * sum(newer, ZERO)
     rows = []
     for entry in entries:
         rows.append({"entry": entry, "amount": sign * entry.amount, "balance": balance})
@@ -93,10 +94,15 @@ def credited_subquery():
 
 
 def payable_declarations_for_user(user) -> QuerySet[Declaration]:
-    """Assessed declarations of the traders the user pays for that owe something now, with ``due``."""
+    """Assessed declarations of the traders the user pays for that owe something now, with ``due`` and
+    the reference of the open bank payment order that includes it, if any (``open_order_reference``)."""
+    open_order = PaymentOrder.objects.filter(status=OrderStatus.OPEN, lines__declaration=OuterRef("pk"))
     return (
         Declaration.objects.filter(trader_id__in=payer_traders(user), status__in=PAYABLE_STATES)
-        .annotate(due=F("total_taxes") + credited_subquery())
+        .annotate(
+            due=F("total_taxes") + credited_subquery(),
+            open_order_reference=Subquery(open_order.order_by("-created_at").values("reference")[:1]),
+        )
         .filter(due__gt=0)
         .select_related("office", "trader")
         .order_by("assessed_at", "pk")

@@ -171,7 +171,8 @@ def top_up_order_create(*, actor, trader, amount, office) -> PaymentOrder:
         amount = to_decimal(amount)
     except (TypeError, ValueError):
         raise PaymentInvalid(_("Enter the amount as a number."), field="amount") from None
-    if amount <= ZERO or round_money(amount) != amount:
+    # NaN and infinity are Decimals too: comparing or rounding them raises, so refuse them first.
+    if not amount.is_finite() or amount <= ZERO or round_money(amount) != amount:
         raise PaymentInvalid(_("Enter an amount above zero, with at most two decimals."), field="amount")
     with transaction.atomic():
         order = _order_insert(actor=actor, kind=OrderKind.TOP_UP, trader=trader, amount=amount, office=office)
@@ -248,7 +249,13 @@ def callback_parse(body: bytes) -> CallbackBody:
         raise CallbackRejected(_("The body is not JSON."), code="invalid_body", status=400) from None
     if not isinstance(data, dict):
         raise CallbackRejected(_("The body must be a JSON object."), code="invalid_body", status=400)
-    missing = [name for name in ("transaction_id", "reference", "amount", "currency") if not data.get(name)]
+    # A value of blanks is missing too: a payment booked under a blank transaction id could never be
+    # told apart from the next one, nor matched on the bank's statement.
+    missing = [
+        name
+        for name in ("transaction_id", "reference", "amount", "currency")
+        if not str(data.get(name) or "").strip()
+    ]
     if missing:
         raise CallbackRejected(
             _("Missing fields: %(fields)s.") % {"fields": ", ".join(missing)},
@@ -270,11 +277,16 @@ def callback_parse(body: bytes) -> CallbackBody:
         raise CallbackRejected(
             _("The transaction id is longer than 64 characters."), code="invalid_body", status=400
         )
+    currency = str(data["currency"]).strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise CallbackRejected(
+            _("The currency must be a three-letter code."), code="invalid_currency", status=400
+        )
     return CallbackBody(
         transaction_id=transaction_id,
         reference=str(data["reference"]).replace(" ", "").upper()[:35],
         amount=amount,
-        currency=str(data["currency"]).upper()[:3],
+        currency=currency,
         raw=data,
     )
 
@@ -296,6 +308,13 @@ def _same_as(payment: Payment, parsed: CallbackBody) -> bool:
 def bank_callback_process(*, bank: Bank, body: bytes, timestamp: str, signature: str) -> CallbackResult:
     """Authenticate, check and book one bank callback. Refusals raise ``CallbackRejected`` after the
     refusal of an authenticated bank has been logged (in its own transaction: the booking rolled back)."""
+    if not bank.active:
+        raise CallbackRejected(
+            _("Bank %(bank)s may not confirm payments.") % {"bank": bank.code},
+            code="bank_inactive",
+            status=403,
+            record=False,
+        )
     callback_authenticate(bank=bank, body=body, timestamp=timestamp, signature=signature)
     parsed = None
     try:
@@ -405,10 +424,14 @@ def _book(*, bank: Bank, parsed: CallbackBody) -> CallbackResult:
         with transaction.atomic():
             payment = _order_pay(bank=bank, order=order, transaction_id=parsed.transaction_id)
     except IntegrityError:
-        # The same transaction id, booked meanwhile for another order.
-        existing = Payment.objects.select_related("order").get(
-            bank=bank, bank_transaction_id=parsed.transaction_id
+        # The same transaction id, booked meanwhile for another order; any other integrity error is a bug.
+        existing = (
+            Payment.objects.select_related("order")
+            .filter(bank=bank, bank_transaction_id=parsed.transaction_id)
+            .first()
         )
+        if existing is None:
+            raise
         return _duplicate_or_conflict(existing, parsed)
     return CallbackResult(payment=payment, duplicate=False)
 

@@ -161,3 +161,48 @@ def test_a_malformed_amount_is_refused_naming_the_field(pay_world, amount):
         )
     assert counted.value.field == "counted_cash"
     assert not Payment.objects.exists() and not CashUp.objects.exists()
+
+
+def test_an_inactive_bank_and_a_bad_currency_book_nothing(pay_world):
+    from payments.models import BankCallback
+    from payments.services.errors import CallbackRejected
+    from payments.services.orders import bank_callback_process, top_up_order_create
+    from tests.payments.conftest import signed
+
+    order = top_up_order_create(
+        actor=pay_world["users"]["trader_a"],
+        trader=pay_world["trader_a"],
+        amount="10.00",
+        office=pay_world["office"],
+    )
+    body = {"transaction_id": "T-1", "reference": order.reference, "amount": "10.00", "currency": "TMTX"}
+    with pytest.raises(CallbackRejected) as currency:
+        bank_callback_process(
+            bank=pay_world["bank"], **dict(zip(("body", "timestamp", "signature"), signed(body), strict=True))
+        )
+    assert (currency.value.code, currency.value.status) == ("invalid_currency", 400)
+    bank = pay_world["bank"]
+    bank.active = False
+    bank.save()
+    with pytest.raises(CallbackRejected) as inactive:
+        bank_callback_process(
+            bank=bank, **dict(zip(("body", "timestamp", "signature"), signed(body), strict=True))
+        )
+    assert (inactive.value.code, inactive.value.status) == ("bank_inactive", 403)
+    assert not Payment.objects.exists()
+    assert list(BankCallback.objects.values_list("error_code", flat=True)) == ["invalid_currency"]
+
+
+def test_the_statement_pages_carry_the_running_balance(pay_world):
+    from payments.selectors import account_statement
+
+    for amount in ("10.00", "20.00", "30.00"):
+        fund(pay_world, amount)
+    account = prepaid_account(pay_world["trader_a"])
+    first = account_statement(account, limit=2)
+    second = account_statement(account, limit=2, offset=2)
+    assert [(row["amount"], row["balance"]) for row in first] == [
+        (D("30.00"), D("60.00")),
+        (D("20.00"), D("30.00")),
+    ]
+    assert [(row["amount"], row["balance"]) for row in second] == [(D("10.00"), D("10.00"))]
