@@ -64,7 +64,10 @@ def test_both_panels_are_registered_on_their_hooks(risk_world, rf):
         panels.OFFICER_TEMPLATE,
         "payments/_declaration_panel.html",
     ]
-    assert [name for name, _context in portal] == [panels.PORTAL_TEMPLATE, "portal/payments/_declaration_panel.html"]
+    assert [name for name, _context in portal] == [
+        panels.PORTAL_TEMPLATE,
+        "portal/payments/_declaration_panel.html",
+    ]
 
 
 def test_the_officer_panel_shows_the_lane_what_gave_it_and_the_hits_with_their_notes(
