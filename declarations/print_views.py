@@ -20,7 +20,7 @@ from declarations.services.printing import PrintNotAvailable, declaration_print_
 WAIT_REFRESH_SECONDS = 2
 
 
-def _language(request) -> str:
+def document_language(request) -> str:
     """``?lang=`` when it is one of the document languages, else the language of the request."""
     languages = dict(settings.LANGUAGES)
     asked = request.GET.get("lang", "")
@@ -32,7 +32,7 @@ def _language(request) -> str:
 
 def _document_view(request, pk: int, kind: str):
     declaration = get_object_or_404(declaration_list_for_user(request.user), pk=pk)
-    language = _language(request)
+    language = document_language(request)
     try:
         document = declaration_print_request(
             actor=request.user,

@@ -4,28 +4,17 @@ Anyone who may see the receipt (``receipts_for_user``: the payer's side, or staf
 while it is being prepared the page reloads itself every two seconds.
 """
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import translation
 from django.views.decorators.http import require_GET
 
+from declarations.print_views import document_language
 from payments.models import ReceiptPrint
 from payments.selectors import receipts_for_user
 from payments.services.receipts import receipt_print_request
 
 WAIT_REFRESH_SECONDS = 2
-
-
-def document_language(request) -> str:
-    """``?lang=`` when it is one of the document languages, else the language of the request."""
-    languages = dict(settings.LANGUAGES)
-    asked = request.GET.get("lang", "")
-    if asked in languages:
-        return asked
-    current = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
-    return current if current in languages else settings.LANGUAGE_CODE
 
 
 @login_required

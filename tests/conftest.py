@@ -84,6 +84,13 @@ def _database_url() -> str:
 
 
 @pytest.fixture
+def worker_media_root(monkeypatch, settings, tmp_path):
+    """The worker process (started after this fixture) writes its files where the test reads them."""
+    monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "worker-media"))
+    settings.MEDIA_ROOT = tmp_path / "worker-media"
+
+
+@pytest.fixture
 def celery_worker(django_db_setup):
     """``celery worker`` on this xdist worker's own queue, against the test database."""
     from django.conf import settings

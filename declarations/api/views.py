@@ -9,11 +9,6 @@ its input with a serializer and calls one service.
   409 for a move the state does not allow, 412 for a stale version.
 """
 
-import hashlib
-import json
-
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
@@ -26,8 +21,9 @@ from customs.api.authentication import HasApiScope
 from customs.api.errors import ApiConflict
 from customs.choices import ApiScope
 from declarations.api import serializers
+from declarations.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from declarations.choices import TRANSITIONS
-from declarations.models import DeclarationDocument, IdempotencyKey
+from declarations.models import DeclarationDocument
 from declarations.selectors import (
     declaration_actions_for,
     declaration_list_for_user,
@@ -65,12 +61,6 @@ def _expected_version(request) -> int | None:
 
 IF_MATCH = OpenApiParameter(
     "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="The ETag read; 412 if it is stale"
-)
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="Any unique string; a retried POST with the same key returns the first response",
 )
 DECLARATION_EXAMPLE = OpenApiExample(
     "An import of one car",
@@ -170,37 +160,6 @@ class DeclarationViewSet(
     def retrieve(self, request, *args, **kwargs):
         return self._respond(self.get_object())
 
-    def _idempotent(self, request, scope: str, run):
-        """Run ``run()`` once per Idempotency-Key; a retry gets the stored response."""
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key:
-            return run()
-        if len(key) > 128:
-            raise exceptions.ValidationError({"Idempotency-Key": [_("At most 128 characters.")]})
-        body = json.dumps(request.data, cls=DjangoJSONEncoder, sort_keys=True, default=str)
-        request_hash = hashlib.sha256(body.encode()).hexdigest()
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    record = IdempotencyKey.objects.create(
-                        user=request.user, key=key, scope=scope, request_hash=request_hash
-                    )
-            except IntegrityError:
-                record = IdempotencyKey.objects.get(user=request.user, key=key, scope=scope)
-                if record.request_hash != request_hash:
-                    raise ApiConflict(
-                        _("This Idempotency-Key was used for a different request."),
-                        code="idempotency_key_reused",
-                    ) from None
-                response = Response(record.response_body, status=record.response_status)
-                response["Idempotent-Replay"] = "true"
-                return response
-            response = run()
-            record.response_status = response.status_code
-            record.response_body = response.data
-            record.save(update_fields=["response_status", "response_body"])
-            return response
-
     def create(self, request, *args, **kwargs):
         def run():
             serializer = self.get_serializer(data=request.data)
@@ -208,7 +167,7 @@ class DeclarationViewSet(
             declaration = drafts.declaration_create(actor=request.user, data=serializer.validated_data)
             return self._respond(declaration, status.HTTP_201_CREATED)
 
-        return self._idempotent(request, "create", run)
+        return idempotent(request, "create", run)
 
     @extend_schema(
         request=serializers.DeclarationSerializer,
@@ -225,7 +184,7 @@ class DeclarationViewSet(
             declaration = lifecycle.declaration_submit(actor=request.user, data=serializer.validated_data)
             return self._respond(declaration, status.HTTP_201_CREATED)
 
-        return self._idempotent(request, "submit", run)
+        return idempotent(request, "submit", run)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
@@ -272,7 +231,7 @@ class DeclarationViewSet(
     )
     @action(detail=True, methods=["post"])
     def lodge(self, request, pk=None):
-        return self._idempotent(request, f"lodge:{pk}", lambda: self._command(request, "lodge"))
+        return idempotent(request, f"lodge:{pk}", lambda: self._command(request, "lodge"))
 
     @extend_schema(
         request=None, responses=serializers.PreviewSerializer, summary="The assessment lodging would give now"

@@ -12,12 +12,9 @@ input with a serializer and calls one service; every read comes from a user-scop
   about a field, and its details (``shortfall`` and ``available`` of ``insufficient_funds``).
 """
 
-import hashlib
-import json
 from decimal import Decimal
 
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -31,11 +28,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
 from customs.api.authentication import ApiKeyAuthentication, HasApiScope
-from customs.api.errors import ApiConflict
 from customs.choices import ApiScope, AuthorisationScope
 from customs.models import ApiClient
 from customs.selectors import trader_list_for_user
-from declarations.models import IdempotencyKey
+from declarations.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from declarations.selectors import declaration_list_for_user
 from payments.api import serializers
 from payments.models import PaymentOrder
@@ -93,46 +89,6 @@ class PreconditionFailed(exceptions.APIException):
 
 
 # --- Idempotency-Key ---------------------------------------------------------------------------
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="Any unique string; a retried POST with the same key returns the first response",
-)
-
-
-def idempotent(request, scope: str, run):
-    """Run ``run()`` once per Idempotency-Key of the user and ``scope``; a retry gets the stored
-    response. A refused request stores nothing (its transaction rolls back), so it may be retried."""
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key:
-        return run()
-    if len(key) > 128:
-        raise exceptions.ValidationError({"Idempotency-Key": [_("At most 128 characters.")]})
-    body = json.dumps(request.data, cls=DjangoJSONEncoder, sort_keys=True, default=str)
-    request_hash = hashlib.sha256(body.encode()).hexdigest()
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = IdempotencyKey.objects.create(
-                    user=request.user, key=key, scope=scope, request_hash=request_hash
-                )
-        except IntegrityError:
-            record = IdempotencyKey.objects.get(user=request.user, key=key, scope=scope)
-            if record.request_hash != request_hash:
-                raise ApiConflict(
-                    _("This Idempotency-Key was used for a different request."),
-                    code="idempotency_key_reused",
-                ) from None
-            response = Response(record.response_body, status=record.response_status)
-            response["Idempotent-Replay"] = "true"
-            return response
-        response = run()
-        record.response_status = response.status_code
-        record.response_body = response.data
-        record.save(update_fields=["response_status", "response_body"])
-        return response
 
 
 # --- Permissions -------------------------------------------------------------------------------

@@ -44,15 +44,19 @@ from payments.services.ledger import (
 from payments.services.permissions import ensure_supervisor
 
 
+def _lock(declaration_id: int) -> Declaration | None:
+    return (
+        Declaration.objects.select_for_update(of=("self",))
+        .select_related("office", "trader")
+        .filter(pk=declaration_id)
+        .first()
+    )
+
+
 def declaration_payments_reconcile(declaration_id: int) -> str:
     """Settle a re-assessed declaration against what it has paid (the task's work; idempotent)."""
     with transaction.atomic():
-        declaration = (
-            Declaration.objects.select_for_update(of=("self",))
-            .select_related("office", "trader")
-            .filter(pk=declaration_id)
-            .first()
-        )
+        declaration = _lock(declaration_id)
         if declaration is None or declaration.status != Status.ASSESSED:
             return "not assessed"
         dues = declaration_dues(declaration)
@@ -98,12 +102,7 @@ def declaration_payments_reconcile(declaration_id: int) -> str:
 def declaration_cancelled_settle(declaration_id: int) -> str:
     """Undo the deferred payments of a cancelled declaration and ask the refund of what it paid."""
     with transaction.atomic():
-        declaration = (
-            Declaration.objects.select_for_update(of=("self",))
-            .select_related("office", "trader")
-            .filter(pk=declaration_id)
-            .first()
-        )
+        declaration = _lock(declaration_id)
         if declaration is None or declaration.status != Status.CANCELLED:
             return "not cancelled"
         undone = 0

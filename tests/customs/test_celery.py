@@ -1,6 +1,5 @@
 """A real Celery worker, started as its own process, runs kernel tasks through the real Redis."""
 
-import time
 from pathlib import Path
 
 import pytest
@@ -11,20 +10,12 @@ from customs.celery import app
 from customs.models import ExchangeRate
 from customs.queue import enqueue_on_commit
 from tests.customs.factories import CurrencyFactory
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ECB_DAILY = (
     Path(settings.BASE_DIR) / "customs" / "reference_data" / "demo" / "ecb_eurofxref-daily_2017-03-08.xml"
 )
-
-
-def _wait_for(condition, seconds=60.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_worker_imports_rates_enqueued_on_commit(celery_worker):
@@ -35,7 +26,7 @@ def test_worker_imports_rates_enqueued_on_commit(celery_worker):
         enqueue_on_commit("customs.import_exchange_rates", str(ECB_DAILY))
         assert ExchangeRate.objects.count() == 0  # nothing is sent before the commit
 
-    imported = _wait_for(lambda: ExchangeRate.objects.count() == 3)
+    imported = wait_for(lambda: ExchangeRate.objects.count() == 3)
 
     assert imported, (
         celery_worker.stdout.read() if celery_worker.poll() is not None else "worker did not import"

@@ -3,7 +3,6 @@ service to real PDFs (read back with pypdf), asked for and fetched through the v
 
 import io
 import re
-import time
 
 import pypdf
 import pytest
@@ -24,6 +23,7 @@ from declarations.services.printing import (
     declaration_print_sweep,
 )
 from tests.declarations.conftest import CAR, declaration_data
+from tests.waiting import wait_for
 
 NOTICE = DeclarationPrint.Kind.ASSESSMENT_NOTICE
 SAD = DeclarationPrint.Kind.SAD
@@ -446,22 +446,6 @@ def test_officer_of_the_office_gets_the_notice(assessed, world, client, verified
 # A real worker
 
 
-def _wait_for(condition, seconds=60.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
-@pytest.fixture
-def worker_media_root(monkeypatch, settings, tmp_path):
-    """The worker process writes its PDFs where this test reads them."""
-    monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "worker-media"))
-    settings.MEDIA_ROOT = tmp_path / "worker-media"
-
-
 @pytest.fixture
 def print_worker(worker_media_root, celery_worker):
     return celery_worker
@@ -480,7 +464,7 @@ def test_worker_renders_the_document_sent_on_commit(world, print_worker):
             actor=trader, declaration=declaration, kind=NOTICE, language="tk"
         )
 
-    ready = _wait_for(lambda: DeclarationPrint.objects.get(pk=document.pk).status != "pending")
+    ready = wait_for(lambda: DeclarationPrint.objects.get(pk=document.pk).status != "pending")
 
     assert ready, print_worker.stdout.read() if print_worker.poll() is not None else "worker did not render"
     document.refresh_from_db()

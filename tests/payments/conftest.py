@@ -101,3 +101,17 @@ def fund(pay_world, amount, *, trader="trader_a", transaction_id=None):
         }
     )
     return bank_callback_process(bank=pay_world["bank"], body=raw, timestamp=stamp, signature=signature)
+
+
+def paid_in_cash(pay_world) -> Declaration:
+    """An assessed declaration of trader A, paid in cash at TMA01 (not released: no lane)."""
+    from payments.services.collection import cashier_pay
+
+    declaration = assessed(pay_world)
+    cashier_pay(
+        actor=pay_world["users"]["cashier"],
+        declaration=declaration,
+        method="cash",
+        amount=declaration.total_taxes,
+    )
+    return Declaration.objects.get(pk=declaration.pk)

@@ -2,7 +2,6 @@
 from its (funded) pre-paid account, sees the receipt number and downloads the receipt's PDF, which the
 worker rendered."""
 
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,27 +12,11 @@ from payments.choices import PaymentRoute
 from payments.models import Payment, Receipt, ReceiptPrint
 from payments.services.ledger import account_balance, prepaid_account
 from tests.payments.conftest import assessed, fund
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Border-post-2026"
 D = Decimal
-
-
-def _wait_for(condition, seconds=60.0) -> bool:
-    """True as soon as ``condition()`` holds, False after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
-@pytest.fixture
-def worker_media_root(monkeypatch, settings, tmp_path):
-    """The worker process writes the receipt PDFs where the live server reads them."""
-    monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "worker-media"))
-    settings.MEDIA_ROOT = tmp_path / "worker-media"
 
 
 @pytest.fixture
@@ -71,7 +54,7 @@ def test_trader_pays_from_the_prepaid_account_and_downloads_the_receipt(
     shown_number = page.locator("#receipt-number").inner_text()
 
     receipt = Receipt.objects.get(declaration=declaration)
-    rendered = _wait_for(
+    rendered = wait_for(
         lambda: ReceiptPrint.objects.filter(receipt=receipt, language="en").exclude(status="pending").exists()
     )
     assert rendered, receipt_worker.stdout.read() if receipt_worker.poll() is not None else "not rendered"

@@ -10,7 +10,7 @@ from declarations.models import Declaration
 from declarations.services.lifecycle import declaration_cancel, declaration_reassess
 from payments.choices import RefundStatus
 from payments.models import Entry, Refund
-from payments.services.collection import cashier_pay, deferred_pay, prepaid_pay
+from payments.services.collection import deferred_pay, prepaid_pay
 from payments.services.dues import declaration_dues
 from payments.services.errors import PaymentError
 from payments.services.guarantees import guarantee_available
@@ -21,21 +21,10 @@ from payments.services.refunds import (
     refund_approve,
     refund_refuse,
 )
-from tests.payments.conftest import assessed, fund
+from tests.payments.conftest import assessed, fund, paid_in_cash
 
 D = Decimal
 pytestmark = pytest.mark.django_db
-
-
-def _paid(pay_world):
-    declaration = assessed(pay_world)
-    cashier_pay(
-        actor=pay_world["users"]["cashier"],
-        declaration=declaration,
-        method="cash",
-        amount=declaration.total_taxes,
-    )
-    return Declaration.objects.get(pk=declaration.pk)
 
 
 def _reassess_price(pay_world, declaration, price):
@@ -49,7 +38,7 @@ def _reassess_price(pay_world, declaration, price):
 
 
 def test_a_higher_reassessment_leaves_the_difference_due(pay_world):
-    declaration = _paid(pay_world)
+    declaration = paid_in_cash(pay_world)
     paid = declaration.total_taxes
     declaration = _reassess_price(pay_world, declaration, "20000.00")
     assert declaration_payments_reconcile(declaration.pk) == "supplementary payment due"
@@ -65,7 +54,7 @@ def test_a_higher_reassessment_leaves_the_difference_due(pay_world):
 
 
 def test_an_unchanged_reassessment_is_paid_again_at_once(pay_world):
-    declaration = _paid(pay_world)
+    declaration = paid_in_cash(pay_world)
     declaration_reassess(
         actor=pay_world["users"]["officer"],
         declaration=declaration,
@@ -78,7 +67,7 @@ def test_an_unchanged_reassessment_is_paid_again_at_once(pay_world):
 
 
 def test_a_lower_reassessment_asks_a_refund_which_a_supervisor_approves(pay_world):
-    declaration = _paid(pay_world)
+    declaration = paid_in_cash(pay_world)
     paid = declaration.total_taxes
     declaration = _reassess_price(pay_world, declaration, "5000.00")
     assert declaration_payments_reconcile(declaration.pk) == "refund requested"
@@ -107,7 +96,7 @@ def test_a_lower_reassessment_asks_a_refund_which_a_supervisor_approves(pay_worl
 
 
 def test_a_refused_refund_keeps_the_money_as_revenue_and_needs_a_reason(pay_world):
-    declaration = _reassess_price(pay_world, _paid(pay_world), "5000.00")
+    declaration = _reassess_price(pay_world, paid_in_cash(pay_world), "5000.00")
     declaration_payments_reconcile(declaration.pk)
     refund = Refund.objects.get()
     with pytest.raises(PaymentError) as no_reason:
@@ -122,7 +111,7 @@ def test_a_refused_refund_keeps_the_money_as_revenue_and_needs_a_reason(pay_worl
 
 
 def test_a_new_reassessment_supersedes_a_pending_refund(pay_world):
-    declaration = _reassess_price(pay_world, _paid(pay_world), "5000.00")
+    declaration = _reassess_price(pay_world, paid_in_cash(pay_world), "5000.00")
     declaration_payments_reconcile(declaration.pk)
     first = Refund.objects.get()
     declaration = _reassess_price(pay_world, declaration, "2000.00")
@@ -139,8 +128,8 @@ def test_a_first_assessment_with_nothing_paid_is_left_alone(pay_world):
     assert Declaration.objects.get(pk=declaration.pk).status == Status.ASSESSED
 
 
-def test_a_cancelled_paid_declaration_asks_the_refund_of_everything_paid(pay_world):
-    declaration = _paid(pay_world)
+def test_a_cancelled_paid_declaration_asks_the_refund_of_everythingpaid_in_cash(pay_world):
+    declaration = paid_in_cash(pay_world)
     paid = declaration.total_taxes
     declaration_cancel(
         actor=pay_world["users"]["officer"], declaration=declaration, reason="Goods re-exported"

@@ -9,42 +9,30 @@ from declarations.models import Declaration
 from declarations.services.lifecycle import declaration_cancel, declaration_reassess
 from payments.choices import RefundStatus
 from payments.models import Refund
-from payments.services.collection import cashier_pay
 from payments.services.refunds import refund_refuse
 from payments.services.sweeper import payments_sweep
-from tests.payments.conftest import D, assessed
+from tests.payments.conftest import D, paid_in_cash
 
 pytestmark = pytest.mark.django_db
 NOW = datetime.timedelta(0)
 
 
-def _paid(pay_world):
-    declaration = assessed(pay_world)
-    cashier_pay(
-        actor=pay_world["users"]["cashier"],
-        declaration=declaration,
-        method="cash",
-        amount=declaration.total_taxes,
-    )
-    return Declaration.objects.get(pk=declaration.pk)
-
-
 def test_the_sweeper_settles_a_reassessment_and_a_cancellation_whose_task_was_lost(pay_world):
-    lower = _paid(pay_world)
+    lower = paid_in_cash(pay_world)
     declaration_reassess(
         actor=pay_world["users"]["officer"],
         declaration=lower,
         changes={"invoice_amount": D("5000.00"), "item_changes": {"1": {"invoice_price": D("5000.00")}}},
         reason="Value checked",
     )
-    higher = _paid(pay_world)
+    higher = paid_in_cash(pay_world)
     declaration_reassess(
         actor=pay_world["users"]["officer"],
         declaration=higher,
         changes={"invoice_amount": D("20000.00"), "item_changes": {"1": {"invoice_price": D("20000.00")}}},
         reason="Value checked",
     )
-    cancelled = _paid(pay_world)
+    cancelled = paid_in_cash(pay_world)
     declaration_cancel(actor=pay_world["users"]["officer"], declaration=cancelled, reason="Re-exported")
     assert payments_sweep() == {"reassessed": 0, "cancelled": 0, "receipts": 0}  # within the minute's grace
 

@@ -1,8 +1,6 @@
 """Payments with a real Celery worker: the receipt PDF rendered after commit, and a re-assessment
 settled by the task that the declarations module sends on commit."""
 
-import time
-
 import pytest
 from django.db import transaction
 
@@ -13,24 +11,9 @@ from payments.choices import RefundStatus
 from payments.models import ReceiptPrint, Refund
 from payments.services.collection import cashier_pay
 from tests.payments.conftest import D, assessed
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def _wait_for(condition, seconds=60.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
-@pytest.fixture
-def worker_media_root(monkeypatch, settings, tmp_path):
-    """The worker writes its PDFs where this test reads them (set before the worker starts)."""
-    monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "worker-media"))
-    settings.MEDIA_ROOT = tmp_path / "worker-media"
 
 
 @pytest.fixture
@@ -43,7 +26,7 @@ def test_worker_renders_the_receipt_and_settles_a_reassessment(pay_world):
     declaration = assessed(pay_world)
     # The worker scores it (green, no criteria); held on the red lane instead, so that paying does not
     # release it and an officer can still correct it after the examination.
-    assert _wait_for(lambda: Declaration.objects.get(pk=declaration.pk).lane != "")
+    assert wait_for(lambda: Declaration.objects.get(pk=declaration.pk).lane != "")
     Declaration.objects.filter(pk=declaration.pk).update(lane="red", control_done_at=None)
     with transaction.atomic():
         payment = cashier_pay(
@@ -53,7 +36,7 @@ def test_worker_renders_the_receipt_and_settles_a_reassessment(pay_world):
             amount=declaration.total_taxes,
         )
     receipt = payment.receipts.get()
-    assert _wait_for(lambda: ReceiptPrint.objects.filter(receipt=receipt, status="ready").exists())
+    assert wait_for(lambda: ReceiptPrint.objects.filter(receipt=receipt, status="ready").exists())
     with ReceiptPrint.objects.get(receipt=receipt).file.open("rb") as file:
         assert file.read(4) == b"%PDF"
 
@@ -64,6 +47,6 @@ def test_worker_renders_the_receipt_and_settles_a_reassessment(pay_world):
             changes={"invoice_amount": D("5000.00"), "item_changes": {"1": {"invoice_price": D("5000.00")}}},
             reason="Value checked against the contract",
         )
-    assert _wait_for(lambda: Refund.objects.filter(declaration=declaration).exists())
+    assert wait_for(lambda: Refund.objects.filter(declaration=declaration).exists())
     assert Refund.objects.get(declaration=declaration).status == RefundStatus.PENDING
     assert Declaration.objects.get(pk=declaration.pk).status == Status.PAID

@@ -3,7 +3,6 @@ an examination waits when nobody is eligible; concurrent scoring keeps the balan
 deadlock against the sweeper's assignments."""
 
 import threading
-import time
 from collections import Counter
 
 import pytest
@@ -22,6 +21,7 @@ from risk.services.control import lane_change
 from risk.services.selectivity import selectivity_score
 from tests.customs.factories import OfficeFactory
 from tests.risk.conftest import assessed, criterion, score
+from tests.waiting import wait_for
 
 CARS = [{"kind": "commodity_code", "operator": "starts_with", "values": ["8703"]}]
 AT_TMA01 = {"officer", "officer2", "supervisor"}  # the users of the world with the officer role at TMA01
@@ -214,15 +214,6 @@ def _waiting_on_a_lock(pid: int) -> bool:
         return cursor.fetchone()[0] > 0
 
 
-def _wait_for(condition, seconds: float = 15.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def _race_with_the_sweeper(monkeypatch, other_move):
     """The sweeper assigns a waiting examination while ``other_move`` runs at the same office: the
     sweeper holds the office's assignment lock until ``other_move`` waits for a lock, then goes on to
@@ -235,7 +226,7 @@ def _race_with_the_sweeper(monkeypatch, other_move):
         real_lock(office)
         if threading.current_thread().name == "t0" and not sweeper_holds_the_office.is_set():
             sweeper_holds_the_office.set()
-            assert _wait_for(lambda: "pid" in other and _waiting_on_a_lock(other["pid"]))
+            assert wait_for(lambda: "pid" in other and _waiting_on_a_lock(other["pid"]))
 
     monkeypatch.setattr(assignment, "_office_lock", office_lock)
 

@@ -24,18 +24,10 @@ from risk.models import Examination, Selectivity
 from risk.services.selectivity import selectivity_sweep
 from tests.conftest import _database_url
 from tests.risk.conftest import FISH, assessed, criterion, item_data
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 CARS = [{"kind": "commodity_code", "operator": "starts_with", "values": ["8703"]}]
-
-
-def _wait_for(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _redis_server() -> str:
@@ -82,7 +74,7 @@ class PrivateRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        assert _wait_for(self._answers, 10), "redis-server did not start"
+        assert wait_for(self._answers, 10), "redis-server did not start"
 
     def stop(self) -> None:
         if self.process is not None:
@@ -189,7 +181,7 @@ def test_declarations_lodged_while_redis_is_down_get_their_lanes_through_the_swe
         assert worker.poll() is None, worker.stdout.read()
         return not Declaration.objects.filter(pk__in=pks, lane="").exists()
 
-    assert _wait_for(all_scored, 60), "the worker did not score every declaration"
+    assert wait_for(all_scored, 60), "the worker did not score every declaration"
     lanes = dict(Declaration.objects.filter(pk__in=pks).values_list("pk", "lane"))
     assert [lanes[pk] for pk in pks] == ["red", "red", "green", "red", "red", "green"]
     assert Selectivity.objects.filter(declaration_id__in=pks).count() == 6
