@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AccountKind(models.TextChoices):
@@ -47,14 +48,14 @@ class OrderKind(models.TextChoices):
 
 class OrderStatus(models.TextChoices):
     OPEN = "open", _("Awaiting payment")
-    PAID = "paid", _("Paid")
-    CANCELLED = "cancelled", _("Cancelled")
+    PAID = "paid", pgettext_lazy("payment order", "Paid")
+    CANCELLED = "cancelled", pgettext_lazy("payment order", "Cancelled")
 
 
 class CallbackOutcome(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     DUPLICATE = "duplicate", _("Duplicate (already paid)")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("bank callback", "Rejected")
 
 
 class GuaranteeKind(models.TextChoices):
@@ -69,9 +70,9 @@ class ReservationPurpose(models.TextChoices):
 
 
 class ReservationStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    RELEASED = "released", _("Released")
-    SETTLED = "settled", _("Settled")
+    OPEN = "open", pgettext_lazy("guarantee reservation", "Open")
+    RELEASED = "released", pgettext_lazy("guarantee reservation", "Released")
+    SETTLED = "settled", pgettext_lazy("guarantee reservation", "Settled")
 
 
 class RefundStatus(models.TextChoices):

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from payments.choices import CASHIER_ROUTES, PaymentRoute
 from payments.models import Bank
@@ -214,7 +215,7 @@ class StatementUploadForm(forms.Form):
 class RevenueForm(forms.Form):
     """The period and office of the revenue report."""
 
-    date_from = forms.DateField(label=_("From"), widget=_date_input())
+    date_from = forms.DateField(label=pgettext_lazy("period", "From"), widget=_date_input())
     date_to = forms.DateField(label=_("Until"), widget=_date_input())
     office = forms.ChoiceField(label=_("Office"), required=False)
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customs.models import CustomsOffice, Trader
 from declarations.models import Declaration
@@ -532,8 +533,8 @@ class BankStatement(models.Model):
     )
     file_name = models.CharField(_("file"), max_length=255)
     content_sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
-    date_from = models.DateField(_("from"))
-    date_to = models.DateField(_("to"))
+    date_from = models.DateField(pgettext_lazy("period", "from"))
+    date_to = models.DateField(pgettext_lazy("period", "to"))
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("imported by")
     )
