@@ -31,6 +31,7 @@ urlpatterns = [
     path("api/v1/tariff/", include("tariff.api.urls")),
     path("api/v1/payments/", include("payments.api.urls")),
     path("api/v1/", include("declarations.api.urls")),
+    path(".well-known/", include("transit.wellknown_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
