@@ -39,8 +39,8 @@ RUN DJANGO_SECRET_KEY=collectstatic-at-build-only \
     DATABASE_URL=postgres://build@localhost/build \
     REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput --verbosity 0 \
-    && mkdir -p var/media var/beat \
-    && chown -R kerwen:kerwen var/media var/beat
+    && mkdir -p var/media var/beat var/transit-keys \
+    && chown -R kerwen:kerwen var/media var/beat var/transit-keys
 
 USER kerwen
 

@@ -75,4 +75,5 @@ class ApiScope(models.TextChoices):
     PAYMENTS_READ = "payments:read", _("Read accounts, payment orders and receipts")
     PAYMENTS_WRITE = "payments:write", _("Make payment orders and payments")
     PAYMENTS_CALLBACK = "payments:callback", _("Confirm payments (banks)")
+    TRANSIT_READ = "transit:read", _("Read transit movements")
     TRANSIT_WRITE = "transit:write", _("Lodge transit declarations")

@@ -43,6 +43,7 @@ PAYMENT_RECORDS = [
     "bankstatement",
     "cashup",
 ]
+TRANSIT_RECORDS = ["transitmovement", "arrivalcontrol", "tadprint"]
 
 
 def _all(model_names, app_label="customs", verbs=("add", "change", "delete", "view")):
@@ -58,7 +59,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SUPERVISOR: _view(REFERENCE_MODELS + PARTY_MODELS + ["auditevent"])
     + _view(TARIFF_MODELS, "tariff")
     + _view(RISK_RESULTS + ["criterion"], "risk")
-    + _view(PAYMENT_RECORDS + ["guarantee", "bank"], "payments"),
+    + _view(PAYMENT_RECORDS + ["guarantee", "bank"], "payments")
+    + _view(TRANSIT_RECORDS, "transit"),
     Role.RISK_ANALYST: _view(REFERENCE_MODELS + PARTY_MODELS)
     + _view(TARIFF_MODELS, "tariff")
     + _all(["criterion", "randomselectionrate"], "risk", verbs=("add", "change", "view"))
@@ -81,7 +83,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     )
     + _view(RISK_RESULTS, "risk")
     + _all(["bank", "guarantee"], "payments", verbs=("add", "change", "view"))
-    + _view(PAYMENT_RECORDS, "payments"),
+    + _view(PAYMENT_RECORDS, "payments")
+    + _view(TRANSIT_RECORDS, "transit"),
 }
 
 # Roles whose users may open Django admin (is_staff).

@@ -184,6 +184,8 @@ CELERY_BEAT_SCHEDULE = {
     # Re-assessed and cancelled declarations whose settlement task a broker outage lost are settled, and
     # receipts whose rendering was lost are rendered.
     "sweep-payments": {"task": "payments.sweep", "schedule": timedelta(minutes=1)},
+    # Transit movements past their time limit without arrival are flagged overdue.
+    "transit-overdue": {"task": "transit.flag_overdue", "schedule": timedelta(minutes=10)},
 }
 
 # The secret seed of random selection (risk): with it an audit replays every draw; without it nobody
@@ -195,6 +197,25 @@ RISK_RULES_RECHECK_SECONDS = env.int("RISK_RULES_RECHECK_SECONDS", default=5)
 
 # A bank callback whose timestamp is further than this from our clock is refused (replay protection).
 PAYMENTS_CALLBACK_TOLERANCE_SECONDS = env.int("PAYMENTS_CALLBACK_TOLERANCE_SECONDS", default=300)
+
+# Transit: signing keys
+# The Ed25519 private keys (PEM files named <kid>.pem) that sign the QR token of transit accompanying
+# documents. The key whose name sorts last signs; all are published at /.well-known/jwks.json. Web and
+# worker processes must share the directory. Empty: a key is generated on first use (development only).
+TRANSIT_SIGNING_KEYS_DIR = Path(
+    env.str("TRANSIT_SIGNING_KEYS_DIR", default=str(BASE_DIR / "var" / "transit-keys"))
+)
+
+# Transit: the countries whose offices are ours (their NCTS reference numbers map to our office codes).
+TRANSIT_NATIONAL_COUNTRIES = env.list("TRANSIT_NATIONAL_COUNTRIES", default=["TM"])
+
+# E-mail of notifications (an overdue transit movement, say): EMAIL_URL such as
+# smtp+tls://user:password@mail.example.org:587; by default mails are written to the log (console).
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="kerwen@localhost")
+# The address people reach Kerwen at, for the links in e-mails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # National currency and exchange rates.
 NATIONAL_CURRENCY = env.str("NATIONAL_CURRENCY", default="TMT")

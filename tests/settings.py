@@ -2,6 +2,8 @@
 embedded ones when those are unset), a fast password hasher, no network."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-production")
 
@@ -19,3 +21,9 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c kerwen.audit_mai
 
 # Every scoring sees the criteria, rates and profile settings a test has just written.
 RISK_RULES_RECHECK_SECONDS = 0
+
+# Transit signing keys of this test run (one directory per xdist worker, shared with the Celery worker
+# process that a test starts, which sees the same environment): never the repository's var/.
+TRANSIT_SIGNING_KEYS_DIR = Path(tempfile.gettempdir()) / "kerwen-tests" / (
+    "transit-keys-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+)

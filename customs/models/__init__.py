@@ -1,6 +1,7 @@
-"""Models of the shared kernel: reference data, parties, users, audit, numbering, API keys."""
+"""Models of the shared kernel: reference data, parties, users, audit, numbering, API keys, notifications."""
 
 from .audit import AuditEvent
+from .notifications import Notification
 from .numbering import DocumentSequence
 from .parties import Broker, BrokerAuthorisation, Trader
 from .reference import (
@@ -33,6 +34,7 @@ __all__ = [
     "DocumentType",
     "ExchangeRate",
     "Incoterm",
+    "Notification",
     "PackageKind",
     "ProcedureCode",
     "Trader",

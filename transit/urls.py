@@ -1,0 +1,4 @@
+"""Officer screens of transit, mounted under /office/transit/."""
+
+app_name = "transit"
+urlpatterns = []
