@@ -8,6 +8,7 @@ from customs.demo import demo_load, demo_logins_text
 from declarations.demo import declarations_demo_load
 from payments.demo import payments_demo_load
 from risk.demo import risk_demo_load
+from transit.demo import transit_demo_load
 from tariff.demo import tariff_demo_load
 
 
@@ -33,6 +34,10 @@ class Command(BaseCommand):
         payments = payments_demo_load()
         self.stdout.write(
             f"Demo payments: {payments['guarantees']} guarantee, {payments['top_ups']} account top-up."
+        )
+        transit = transit_demo_load()
+        self.stdout.write(
+            f"Demo transit: {transit['lodged']} movements lodged, {transit['released']} released for transit."
         )
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(demo_logins_text())
