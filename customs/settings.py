@@ -184,8 +184,9 @@ CELERY_BEAT_SCHEDULE = {
     # Re-assessed and cancelled declarations whose settlement task a broker outage lost are settled, and
     # receipts whose rendering was lost are rendered.
     "sweep-payments": {"task": "payments.sweep", "schedule": timedelta(minutes=1)},
-    # Transit movements past their time limit without arrival are flagged overdue.
-    "transit-overdue": {"task": "transit.flag_overdue", "schedule": timedelta(minutes=10)},
+    # Transit movements past their time limit without arrival are flagged overdue (and alerted), and
+    # transit documents whose printing a broker outage lost are printed.
+    "sweep-transit": {"task": "transit.sweep", "schedule": timedelta(minutes=2)},
 }
 
 # The secret seed of random selection (risk): with it an audit replays every draw; without it nobody

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from transit.services.alerts import transit_overdue_alert
-from transit.services.documents import tad_original_request, tad_render_print
+from transit.services.documents import tad_original_request, tad_render_print, tad_sweep
 from transit.services.lifecycle import transit_overdue_flag
 
 
@@ -19,10 +19,11 @@ def render_tad(print_id: int) -> str:
     return tad_render_print(print_id)
 
 
-@shared_task(name="transit.flag_overdue")
-def flag_overdue() -> int:
-    """Flag the movements past their time limit that have not arrived."""
-    return transit_overdue_flag()
+@shared_task(name="transit.sweep")
+def sweep() -> dict:
+    """Flag the movements past their time limit that have not arrived; print the TADs a broker outage
+    lost."""
+    return {"overdue": transit_overdue_flag(), **tad_sweep()}
 
 
 @shared_task(name="transit.alert_overdue", ignore_result=True)

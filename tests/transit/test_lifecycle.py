@@ -254,3 +254,17 @@ def test_an_overdue_movement_alerts_the_principal_and_the_departure_office_once(
     assert [mail.to for mail in mailoutbox] == [["trader@example.org"]]
     assert movement.mrn in mailoutbox[0].subject
     assert transit_overdue_alert(movement.pk) == 0  # once per user
+
+
+@pytest.mark.django_db
+def test_the_sweeper_asks_for_the_tad_a_lost_task_did_not_print(transit_world):
+    from transit.models import TadPrint
+    from transit.services.documents import tad_sweep
+
+    world = transit_world
+    movement = transit_release(actor=world["users"]["departure_officer"], movement=_lodged(world))
+    assert tad_sweep() == {"asked": 0, "resent": 0}  # within the grace period
+    assert tad_sweep(older_than=datetime.timedelta(0)) == {"asked": 1, "resent": 0}
+    original = TadPrint.objects.get(movement=movement)
+    assert (original.duplicate, original.status) == (False, TadPrint.Status.PENDING)
+    assert tad_sweep(older_than=datetime.timedelta(0)) == {"asked": 0, "resent": 1}

@@ -2,11 +2,13 @@
 rendered into a PDF by the Celery task ``transit.print_tad`` (the original on release; a reprint, asked
 by an officer of the office of departure, says "duplicate" and is audited)."""
 
+import datetime
 import logging
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from customs.queue import enqueue_on_commit
@@ -134,3 +136,27 @@ def tad_render_print(print_id: int) -> str:
         locked.error = ""
         locked.save()
     return "rendered"
+
+
+def tad_sweep(*, older_than=None) -> dict:
+    """Work a broker outage lost: released movements without their original TAD get it asked for, and
+    TADs left pending are sent to render again."""
+    older_than = older_than if older_than is not None else datetime.timedelta(minutes=2)
+    before = timezone.now() - older_than
+    originals = TadPrint.objects.filter(movement=OuterRef("pk"), duplicate=False)
+    missing = list(
+        TransitMovement.objects.filter(mrn__isnull=False, released_at__lt=before)
+        .exclude(Exists(originals))
+        .values_list("pk", flat=True)[:500]
+    )
+    for movement_id in missing:
+        tad_original_request(movement_id)
+    pending = list(
+        TadPrint.objects.filter(status=TadPrint.Status.PENDING, requested_at__lt=before).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    for print_id in pending:
+        with transaction.atomic():
+            enqueue_on_commit(RENDER_TASK, print_id)
+    return {"asked": len(missing), "resent": len(pending)}
