@@ -1,7 +1,10 @@
 """Transit benchmark: rendering the transit accompanying document (TAD), barcode and QR code included.
 
 Run with ``python -m benchmarks.transit_tad [--documents N] [--items N] [--language en|ru|tk]
-[--duplicate]`` and DATABASE_URL, REDIS_URL and DJANGO_SECRET_KEY set. It migrates the database and
+[--duplicate]`` and DATABASE_URL, REDIS_URL and DJANGO_SECRET_KEY set. ``--queue N`` instead queues N
+TADs (reprints of the demo's released movement) and starts a real Celery worker (``--worker-concurrency``,
+default 2) that prints them: it reports the time until all N are ready (target, issue #7: 1,000 within
+5 minutes). It migrates the database and
 loads the demo offices if they are missing, renders a few TADs to warm up (templates, fonts, the office
 query), then renders ``--documents`` (default 50) with ``transit.tad.tad_render`` one after the other
 and prints the median and p95 time per document. Target (issue #7): ≤ 300 ms median.
@@ -127,14 +130,80 @@ def _transit_data(serial: int, items: int):
     )
 
 
+QUEUE = os.environ.get("KERWEN_BENCH_QUEUE", "kerwen-bench-transit")
+QUEUE_LIMIT_SECONDS = 300
+
+
+def _queue_benchmark(count: int, concurrency: int) -> None:
+    """Queue ``count`` TADs, let a real worker print them, report the time until the last is ready."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from customs.celery import app
+    from transit.models import TadPrint, TransitMovement
+    from transit.services.documents import RENDER_TASK
+
+    movement = TransitMovement.objects.filter(mrn__isnull=False).order_by("pk").first()
+    if movement is None:
+        raise SystemExit("No released movement: run load_demo (the transit demo releases one).")
+    app.control.purge()
+    prints = TadPrint.objects.bulk_create(
+        [TadPrint(movement=movement, language="en", duplicate=True) for _ in range(count)]
+    )
+    ids = [document.pk for document in prints]
+    log_path = os.path.join(settings.BASE_DIR, "var", "bench-transit-worker.log")
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    with open(log_path, "w") as log:
+        worker = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "customs", "worker", "--concurrency", str(concurrency),
+                "--queues", QUEUE, "--hostname", f"bench-transit-{os.getpid()}@%h", "--loglevel", "WARNING",
+            ],
+            cwd=settings.BASE_DIR,
+            env={**os.environ, "CELERY_QUEUE": QUEUE},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            started = time.monotonic()
+            for print_id in ids:
+                app.send_task(RENDER_TASK, args=[print_id], queue=QUEUE)
+            ready = 0
+            while time.monotonic() - started < QUEUE_LIMIT_SECONDS * 2:
+                ready = TadPrint.objects.filter(pk__in=ids).exclude(status=TadPrint.Status.PENDING).count()
+                if ready == count:
+                    break
+                time.sleep(1)
+            elapsed = time.monotonic() - started
+        finally:
+            worker.terminate()
+            worker.wait(timeout=120)
+    failed = TadPrint.objects.filter(pk__in=ids, status=TadPrint.Status.FAILED).count()
+    print(
+        f"{count} TADs queued: {ready} printed ({failed} failed) in {elapsed:.1f} s by a worker of "
+        f"{concurrency} processes, {ready / elapsed:.1f} per second (target: 1,000 within "
+        f"{QUEUE_LIMIT_SECONDS} s); {_load()}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=50, help="TADs timed (default 50)")
     parser.add_argument("--items", type=int, default=5, help="items per TAD (default 5)")
     parser.add_argument("--language", default="en", choices=["en", "ru", "tk"])
     parser.add_argument("--duplicate", action="store_true", help="print duplicates (the stamp)")
+    parser.add_argument("--queue", type=int, default=0, help="queue N TADs for a real worker instead")
+    parser.add_argument("--worker-concurrency", type=int, default=2)
     arguments = parser.parse_args()
 
+    if arguments.queue:
+        os.environ["CELERY_QUEUE"] = QUEUE  # this process sends to the benchmark worker's queue only
+        _setup()
+        _demo_offices_ready()
+        _queue_benchmark(arguments.queue, arguments.worker_concurrency)
+        return
     _setup()
     from transit.tad import tad_render
 
