@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import declaration_views, payment_views, views
+from portal import declaration_views, payment_views, transit_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -55,4 +55,12 @@ urlpatterns = [
     path("payments/deferred/<int:pk>/settle/", payment_views.deferred_settle_view, name="payment-settle"),
     path("payments/receipts/", payment_views.receipt_list, name="payment-receipt-list"),
     path("payments/receipts/<int:pk>/", payment_views.receipt_detail, name="payment-receipt"),
+    # Transit: the principal's side (trader users, and brokers authorised for transit).
+    path("transit/", transit_views.movement_list, name="transit-list"),
+    path("transit/new/", transit_views.movement_new, name="transit-new"),
+    path("transit/upload/", transit_views.movement_upload, name="transit-upload"),
+    path("transit/<int:pk>/", transit_views.movement_page, name="transit-detail"),
+    # Notifications of any module (an overdue movement, say), for every portal user.
+    path("notifications/", transit_views.notification_list, name="notification-list"),
+    path("notifications/<int:pk>/read/", transit_views.notification_read, name="notification-read"),
 ]

@@ -2,6 +2,7 @@
 whoever may see the movement, and reprints (duplicates) that an officer of the office of departure asks
 for, audited. While a document is being prepared the page reloads itself every two seconds."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
@@ -9,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from declarations.print_views import document_language
-from declarations.services.errors import NotAuthorised
+from declarations.services.errors import NotAuthorised, TransitionNotAllowed
 from transit.models import TadPrint
 from transit.selectors import movement_list_for_user
 from transit.services.documents import tad_original_request, tad_reprint_request
@@ -68,6 +69,9 @@ def tad_reprint(request, pk: int):
         )
     except NotAuthorised as refused:
         raise PermissionDenied(str(refused)) from refused
+    except TransitionNotAllowed as refused:
+        messages.error(request, str(refused))
+        return redirect("transit:detail", pk=movement.pk)
     return redirect("transit-prints:print", pk=movement.pk, print_id=document.pk)
 
 

@@ -8,7 +8,8 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Replace
 
 from transit.models import TransitMovement, TransitOffice
 from transit.services.permissions import OFFICER_ROLES, principal_traders
@@ -78,7 +79,10 @@ def movement_find(user, query: MovementQuery) -> QuerySet[TransitMovement]:
             Q(principal__taxpayer_id=query.principal) | Q(principal__name__icontains=query.principal)
         )
     if query.plate:
-        movements = movements.filter(transport_identity__icontains=query.plate.replace(" ", "")[:35])
+        # Plates are typed with or without their spaces: compare them without.
+        movements = movements.annotate(
+            plate_compact=Replace("transport_identity", Value(" "), Value(""))
+        ).filter(plate_compact__icontains=query.plate.replace(" ", "")[:35])
     if query.status:
         movements = movements.filter(status=query.status)
     if query.mrn:

@@ -268,3 +268,39 @@ def test_the_sweeper_asks_for_the_tad_a_lost_task_did_not_print(transit_world):
     original = TadPrint.objects.get(movement=movement)
     assert (original.duplicate, original.status) == (False, TadPrint.Status.PENDING)
     assert tad_sweep(older_than=datetime.timedelta(0)) == {"asked": 0, "resent": 1}
+
+
+@pytest.mark.django_db
+def test_an_overdue_movement_stays_overdue_at_the_border_and_an_enquiry_ends_with_a_reason(transit_world):
+    world = transit_world
+    movement = transit_release(actor=world["users"]["departure_officer"], movement=_lodged(world))
+    transit_overdue_flag(today=timezone.localdate() + datetime.timedelta(days=9))
+    movement = transit_border_passage(
+        actor=world["users"]["border_officer"], movement=movement, office=world["border_office"]
+    )
+    assert movement.status == S.OVERDUE
+    movement = transit_arrival(
+        actor=world["users"]["destination_officer"],
+        movement=movement,
+        seals_intact=True,
+        goods_conform=False,
+        discrepancies="Two cartons missing",
+    )
+    assert movement.status == S.UNDER_ENQUIRY
+    with pytest.raises(TransitInvalid) as no_reason:
+        transit_discharge(actor=world["users"]["destination_officer"], movement=movement)
+    assert [(error.field, error.code) for error in no_reason.value.errors] == [("reason", "required")]
+    assert TransitMovement.objects.get(pk=movement.pk).status == S.UNDER_ENQUIRY
+
+
+@pytest.mark.django_db
+def test_lodgement_checks_currencies_seal_and_container_lengths(transit_world):
+    data = t1_data(seals=["S" * 21], containers=["C" * 18])
+    data.items[0].currency = "XXQ"
+    with pytest.raises(TransitInvalid) as refused:
+        transit_lodge(actor=transit_world["users"]["trader_a"], data=data)
+    assert sorted((error.field, error.code) for error in refused.value.errors) == [
+        ("containers[0]", "too_long"),
+        ("items[0].currency", "unknown_code"),
+        ("seals[0]", "too_long"),
+    ]

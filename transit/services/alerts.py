@@ -3,6 +3,7 @@ officers of the office of departure, in the portal and office pages and by e-mai
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customs.choices import AuthorisationScope, Role
@@ -14,9 +15,17 @@ OVERDUE_KIND = "transit.overdue"
 
 
 def _principal_users(movement: TransitMovement):
-    brokers = BrokerAuthorisation.objects.filter(
-        trader=movement.principal, revoked=False, scope__contains=[AuthorisationScope.TRANSIT]
-    ).values("broker_id")
+    today = timezone.localdate()
+    brokers = (
+        BrokerAuthorisation.objects.filter(
+            trader=movement.principal,
+            revoked=False,
+            valid_from__lte=today,
+            scope__contains=[AuthorisationScope.TRANSIT],
+        )
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+        .values("broker_id")
+    )
     return User.objects.filter(is_active=True).filter(Q(trader=movement.principal) | Q(broker_id__in=brokers))
 
 

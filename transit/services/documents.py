@@ -10,9 +10,12 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customs.queue import enqueue_on_commit
 from customs.services.audit import audit_record
+from declarations.services.errors import TransitionNotAllowed
+from transit.choices import MovementStatus
 from transit.data import PartyData, TransitData, TransitItemData
 from transit.models import TadPrint, TransitMovement
 from transit.services.permissions import ensure_officer_at
@@ -87,8 +90,13 @@ def tad_original_request(movement_id: int) -> TadPrint | None:
 
 
 def tad_reprint_request(*, actor, movement: TransitMovement, language: str) -> TadPrint:
-    """A reprint, by an officer of the office of departure: marked duplicate, audited."""
+    """A reprint, by an officer of the office of departure: marked duplicate, audited. Only a released
+    movement, not cancelled, has a document to reprint."""
     ensure_officer_at(actor, movement.departure_office)
+    if not movement.mrn or movement.status == MovementStatus.CANCELLED:
+        raise TransitionNotAllowed(
+            _("Only a released movement has a transit accompanying document to reprint."), code="not_released"
+        )
     with transaction.atomic():
         document = TadPrint.objects.create(
             movement=movement, language=language, duplicate=True, requested_by=actor

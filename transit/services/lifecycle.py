@@ -16,11 +16,11 @@ side effects on commit.
 
 import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customs.models import Country, CustomsOffice, PackageKind, Trader
+from customs.models import Country, Currency, CustomsOffice, PackageKind, Trader
 from customs.money import money_display
 from customs.queue import enqueue_on_commit
 from customs.services.audit import audit_record
@@ -43,6 +43,9 @@ ON_RELEASED_TASKS = ["transit.print_tad"]
 # Celery tasks sent after a movement is flagged overdue (the departure office and the principal alerted).
 ON_OVERDUE_TASKS = ["transit.alert_overdue"]
 MAX_TIME_LIMIT_DAYS = 60
+# What a CC015C message can carry (NCTS phase 5): seal identities of 20 characters, ISO 6346 containers.
+MAX_SEAL_LENGTH = 20
+MAX_CONTAINER_LENGTH = 17
 
 
 class TransitInvalid(DeclarationInvalid):
@@ -50,19 +53,38 @@ class TransitInvalid(DeclarationInvalid):
 
 
 class GuaranteeShort(TransitionNotAllowed):
-    """Release refused: the guarantee does not cover the amount at stake (``shortfall``)."""
+    """Release refused: the guarantee does not cover the amount at stake (``shortfall``); ``lines`` is
+    the computation of the amount at stake, item by item."""
 
     code = "guarantee_insufficient"
 
-    def __init__(self, message: str, *, shortfall, amount_at_stake):
+    def __init__(self, message: str, *, shortfall, amount_at_stake, lines=()):
         super().__init__(message)
-        self.shortfall, self.amount_at_stake = shortfall, amount_at_stake
+        self.shortfall, self.amount_at_stake, self.lines = shortfall, amount_at_stake, list(lines)
+
+
+class MovementChanged(StaleVersion):
+    """Someone changed the movement since the caller read it (HTTP 412 with If-Match)."""
+
+    def __init__(self, current_version: int):
+        TransitionNotAllowed.__init__(
+            self,
+            _(
+                "The movement was changed by someone else in the meantime (now version %(version)s). "
+                "Reload it and try again."
+            )
+            % {"version": current_version},
+        )
+        self.current_version = current_version
 
 
 # --- Lodgement ---------------------------------------------------------------------------------
 
 
 def _office(code: str, field: str, role: str, errors: list) -> CustomsOffice | None:
+    if not (code or "").strip():
+        errors.append(FieldError(field, "required", _("Choose the office.")))
+        return None
     office = CustomsOffice.objects.filter(code=(code or "").upper()).first()
     if office is None:
         errors.append(
@@ -116,6 +138,24 @@ def _validate(actor, data: TransitData, today: datetime.date):
     for index, seal in enumerate(data.seals):
         if not (seal or "").strip():
             errors.append(FieldError(f"seals[{index}]", "required", _("A seal needs its identity.")))
+        elif len(seal.strip()) > MAX_SEAL_LENGTH:
+            errors.append(
+                FieldError(
+                    f"seals[{index}]",
+                    "too_long",
+                    _("A seal identity has at most %(count)s characters.") % {"count": MAX_SEAL_LENGTH},
+                )
+            )
+    for index, container in enumerate(data.containers):
+        if len((container or "").strip()) > MAX_CONTAINER_LENGTH:
+            errors.append(
+                FieldError(
+                    f"containers[{index}]",
+                    "too_long",
+                    _("A container number has at most %(count)s characters.")
+                    % {"count": MAX_CONTAINER_LENGTH},
+                )
+            )
     if data.time_limit is None:
         errors.append(FieldError("time_limit", "required", _("Give the time limit.")))
     elif not today <= data.time_limit <= today + datetime.timedelta(days=MAX_TIME_LIMIT_DAYS):
@@ -128,19 +168,22 @@ def _validate(actor, data: TransitData, today: datetime.date):
             )
         )
     guarantee = Guarantee.objects.filter(reference=data.guarantee_reference).first()
+    if guarantee is not None and (principal is None or guarantee.trader_id != principal.pk):
+        guarantee = None  # another trader's guarantee is not even said to exist
     if guarantee is None:
         errors.append(
             FieldError("guarantee_reference", "unknown_guarantee", _("There is no such guarantee."))
-        )
-    elif principal is not None and guarantee.trader_id != principal.pk:
-        errors.append(
-            FieldError("guarantee_reference", "not_principals", _("This guarantee is not the principal's."))
         )
     elif guarantee.revoked or not guarantee.valid_from <= today <= guarantee.valid_to:
         errors.append(FieldError("guarantee_reference", "not_valid", _("This guarantee is not valid today.")))
     if not data.items:
         errors.append(FieldError("items", "required", _("A transit declaration needs at least one item.")))
     snapshot = tariff_snapshot(today)
+    currencies = set(
+        Currency.objects.filter(code__in=[item.currency for item in data.items if item.currency]).values_list(
+            "code", flat=True
+        )
+    )
     kinds = set(
         PackageKind.objects.filter(code__in=[item.package_kind for item in data.items]).values_list(
             "code", flat=True
@@ -161,6 +204,8 @@ def _validate(actor, data: TransitData, today: datetime.date):
                     _("No tariff line in force starts with %(code)s.") % {"code": code},
                 )
             )
+        if item.currency and item.currency not in currencies:
+            errors.append(FieldError(f"{where}.currency", "unknown_code", _("Unknown currency.")))
         if item.package_kind not in kinds:
             errors.append(FieldError(f"{where}.package_kind", "unknown_code", _("Unknown kind of packages.")))
         if item.packages_number is None or item.packages_number < 0:
@@ -191,6 +236,19 @@ def transit_lodge(*, actor, data: TransitData) -> TransitMovement:
     if errors:
         raise TransitInvalid(errors)
     now = timezone.now()
+    try:
+        return _insert(actor, data, departure, destination, transit_offices, principal, guarantee, now)
+    except IntegrityError as error:
+        if "transit_lrn_unique_per_principal" not in str(error):
+            raise
+        raise TransitInvalid(
+            [FieldError("lrn", "duplicate", _("This LRN is already used by this principal."))]
+        ) from None
+
+
+def _insert(
+    actor, data, departure, destination, transit_offices, principal, guarantee, now
+) -> TransitMovement:
     with transaction.atomic():
         movement = TransitMovement.objects.create(
             lrn=data.lrn.strip(),
@@ -268,9 +326,11 @@ class _Move:
         self.now = timezone.now()
         self.status_at_start = movement.status
 
-    def finish(self, *, extra: dict | None = None, tasks=()) -> TransitMovement:
+    def finish(self, *, extra: dict | None = None, tasks=(), target: str | None = None) -> TransitMovement:
+        """Write the move; ``target``: a state other than the table's (an overdue movement passing a
+        border stays overdue)."""
         movement = self.movement
-        movement.status = TRANSITIONS[self.name].target
+        movement.status = target or TRANSITIONS[self.name].target
         movement.version += 1
         movement.save()
         TransitStatusChange.objects.create(
@@ -312,7 +372,7 @@ def _begin(*, actor, movement, name: str, office_of, reason: str = "", expected_
     if transition.side != Side.SYSTEM:
         ensure_officer_at(actor, office)
     if expected_version is not None and expected_version != locked.version:
-        raise StaleVersion(locked.version)
+        raise MovementChanged(locked.version)
     if locked.status not in transition.sources:
         raise TransitionNotAllowed(
             _("%(action)s is not possible: the movement is %(status)s.")
@@ -368,6 +428,7 @@ def transit_release(*, actor, movement, expected_version=None) -> TransitMovemen
                 },
                 shortfall=short.shortfall,
                 amount_at_stake=total,
+                lines=lines,
             ) from short
         except PaymentError as refused:
             raise TransitionNotAllowed(refused.message, code=refused.code) from refused
@@ -381,10 +442,17 @@ def transit_release(*, actor, movement, expected_version=None) -> TransitMovemen
         return move.finish(extra={"mrn": locked.mrn, "amount_at_stake": str(total)}, tasks=ON_RELEASED_TASKS)
 
 
-def transit_border_passage(*, actor, movement, office) -> TransitMovement:
-    """An office of transit on the route records the passage (scan or typed MRN)."""
+def transit_border_passage(*, actor, movement, office, expected_version=None) -> TransitMovement:
+    """An office of transit on the route records the passage (scan or typed MRN). An overdue movement
+    stays overdue (and red in the finder) until it arrives."""
     with transaction.atomic():
-        move = _begin(actor=actor, movement=movement, name="pass_border", office_of=lambda m: office)
+        move = _begin(
+            actor=actor,
+            movement=movement,
+            name="pass_border",
+            office_of=lambda m: office,
+            expected_version=expected_version,
+        )
         stop = move.movement.transit_offices.filter(office=office).order_by("sequence").first()
         if stop is None:
             raise TransitionNotAllowed(
@@ -398,19 +466,52 @@ def transit_border_passage(*, actor, movement, office) -> TransitMovement:
             )
         stop.passed_at, stop.passed_by = move.now, actor
         stop.save(update_fields=["passed_at", "passed_by"])
-        return move.finish(extra={"office": office.code})
+        overdue = move.status_at_start == MovementStatus.OVERDUE
+        return move.finish(extra={"office": office.code}, target=MovementStatus.OVERDUE if overdue else None)
 
 
 def transit_arrival(
-    *, actor, movement, seals_intact: bool, goods_conform: bool, seals_found=(), discrepancies: str = ""
+    *,
+    actor,
+    movement,
+    seals_intact: bool,
+    goods_conform: bool,
+    seals_found=(),
+    discrepancies: str = "",
+    expected_version=None,
 ) -> TransitMovement:
     """The office of destination records the arrival and its control. Conform: discharged at once and
-    the guarantee's reservation released; otherwise under enquiry with the reservation kept."""
+    the guarantee's reservation released; otherwise under enquiry with the reservation kept. All of it
+    or nothing: one transaction."""
     conform = seals_intact and goods_conform
     if not conform and not (discrepancies or "").strip():
         raise TransitInvalid([FieldError("discrepancies", "required", _("Describe the discrepancies."))])
     with transaction.atomic():
-        move = _begin(actor=actor, movement=movement, name="arrive", office_of=lambda m: m.destination_office)
+        _arrival_record(
+            actor=actor,
+            movement=movement,
+            seals_intact=seals_intact,
+            goods_conform=goods_conform,
+            seals_found=seals_found,
+            discrepancies=discrepancies,
+            expected_version=expected_version,
+        )
+        if conform:
+            return transit_discharge(actor=actor, movement=movement)
+        return transit_enquire(actor=actor, movement=movement, reason=discrepancies)
+
+
+def _arrival_record(
+    *, actor, movement, seals_intact, goods_conform, seals_found, discrepancies, expected_version
+) -> TransitMovement:
+    with transaction.atomic():
+        move = _begin(
+            actor=actor,
+            movement=movement,
+            name="arrive",
+            office_of=lambda m: m.destination_office,
+            expected_version=expected_version,
+        )
         locked = move.movement
         ArrivalControl.objects.create(
             movement=locked,
@@ -422,10 +523,7 @@ def transit_arrival(
             recorded_at=move.now,
         )
         locked.arrived_at = move.now
-        move.finish(extra={"seals_intact": seals_intact, "goods_conform": goods_conform})
-    if conform:
-        return transit_discharge(actor=actor, movement=movement)
-    return transit_enquire(actor=actor, movement=movement, reason=discrepancies)
+        return move.finish(extra={"seals_intact": seals_intact, "goods_conform": goods_conform})
 
 
 def transit_enquire(*, actor, movement, reason: str) -> TransitMovement:
@@ -440,8 +538,9 @@ def transit_enquire(*, actor, movement, reason: str) -> TransitMovement:
         return move.finish()
 
 
-def transit_discharge(*, actor, movement, reason: str = "") -> TransitMovement:
-    """Discharge: the movement ends well and its guarantee reservation is released."""
+def transit_discharge(*, actor, movement, reason: str = "", expected_version=None) -> TransitMovement:
+    """Discharge: the movement ends well and its guarantee reservation is released. At the end of an
+    enquiry the officer says how it ended (``reason``)."""
     with transaction.atomic():
         move = _begin(
             actor=actor,
@@ -449,15 +548,20 @@ def transit_discharge(*, actor, movement, reason: str = "") -> TransitMovement:
             name="discharge",
             office_of=lambda m: m.destination_office,
             reason=reason,
+            expected_version=expected_version,
         )
         locked = move.movement
+        if move.status_at_start == MovementStatus.UNDER_ENQUIRY and not move.reason:
+            raise TransitInvalid(
+                [FieldError("reason", "required", _("Say how the enquiry ended before discharging."))]
+            )
         if locked.reservation_id:
             guarantee_release(actor=actor, reservation=locked.reservation)
         locked.closed_at = move.now
         return move.finish(extra={"released": str(locked.amount_at_stake)})
 
 
-def transit_cancel(*, actor, movement, reason: str) -> TransitMovement:
+def transit_cancel(*, actor, movement, reason: str, expected_version=None) -> TransitMovement:
     with transaction.atomic():
         move = _begin(
             actor=actor,
@@ -465,6 +569,7 @@ def transit_cancel(*, actor, movement, reason: str) -> TransitMovement:
             name="cancel",
             office_of=lambda m: m.departure_office,
             reason=reason,
+            expected_version=expected_version,
         )
         locked = move.movement
         if locked.reservation_id:
