@@ -24,6 +24,8 @@ RISK_RULES_RECHECK_SECONDS = 0
 
 # Transit signing keys of this test run (one directory per xdist worker, shared with the Celery worker
 # process that a test starts, which sees the same environment): never the repository's var/.
-TRANSIT_SIGNING_KEYS_DIR = Path(tempfile.gettempdir()) / "kerwen-tests" / (
-    "transit-keys-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+TRANSIT_SIGNING_KEYS_DIR = (
+    Path(tempfile.gettempdir())
+    / "kerwen-tests"
+    / ("transit-keys-" + os.environ.get("PYTEST_XDIST_WORKER", "main"))
 )

@@ -8,8 +8,8 @@ from customs.demo import demo_load, demo_logins_text
 from declarations.demo import declarations_demo_load
 from payments.demo import payments_demo_load
 from risk.demo import risk_demo_load
-from transit.demo import transit_demo_load
 from tariff.demo import tariff_demo_load
+from transit.demo import transit_demo_load
 
 
 class Command(BaseCommand):
