@@ -46,3 +46,13 @@ def audit_event_list_for_object(obj) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).select_related(
         "actor"
     )
+
+
+def notification_list_for_user(user, *, unread_only: bool = False, limit: int = 50):
+    """The user's own notifications, newest first."""
+    from customs.models import Notification
+
+    notifications = Notification.objects.filter(user=user)
+    if unread_only:
+        notifications = notifications.filter(read_at__isnull=True)
+    return notifications.order_by("-created_at", "-pk")[:limit]

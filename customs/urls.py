@@ -13,6 +13,7 @@ from customs.auth import views as auth
 urlpatterns = [
     path("", views.home, name="home"),
     path("office/", views.officer_home, name="officer-home"),
+    path("office/notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", auth.second_factor_verify, name="second-factor"),

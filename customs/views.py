@@ -2,9 +2,11 @@
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from customs.choices import Role
-from customs.selectors import office_list_for_user
+from customs.selectors import notification_list_for_user, office_list_for_user
+from customs.services.notifications import notification_mark_read
 
 
 @login_required
@@ -26,5 +28,14 @@ def officer_home(request):
         "roles": roles,
         "role_values": {role.value for role in roles},
         "offices": office_list_for_user(user),
+        "notifications": list(notification_list_for_user(user, unread_only=True, limit=20)),
     }
     return render(request, "customs/officer_home.html", context)
+
+
+@login_required
+@require_POST
+def notification_read(request, pk: int):
+    """Mark one of the user's notifications read (from the office home page)."""
+    notification_mark_read(user=request.user, notification_id=pk)
+    return redirect("officer-home")

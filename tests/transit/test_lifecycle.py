@@ -304,3 +304,25 @@ def test_lodgement_checks_currencies_seal_and_container_lengths(transit_world):
         ("items[0].currency", "unknown_code"),
         ("seals[0]", "too_long"),
     ]
+
+
+@pytest.mark.django_db
+def test_the_departure_officer_sees_the_overdue_alert_on_the_office_home_and_marks_it_read(
+    transit_world, client, verified_login
+):
+    from customs.models import Notification
+    from transit.services.alerts import transit_overdue_alert
+
+    world = transit_world
+    movement = transit_release(actor=world["users"]["departure_officer"], movement=_lodged(world))
+    transit_overdue_flag(today=timezone.localdate() + datetime.timedelta(days=9))
+    transit_overdue_alert(movement.pk)
+    verified_login(client, world["users"]["departure_officer"])
+    home = client.get("/office/").content.decode()
+    notification = Notification.objects.get(user=world["users"]["departure_officer"])
+    assert f"Transit {movement.mrn} is overdue" in home
+    assert f'href="/office/transit/{movement.pk}/"' in home
+    assert client.post(f"/office/notifications/{notification.pk}/read/").status_code == 302
+    notification.refresh_from_db()
+    assert notification.read_at is not None
+    assert f"Transit {movement.mrn} is overdue" not in client.get("/office/").content.decode()
