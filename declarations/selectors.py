@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from customs.choices import Role
 from customs.models import Broker, Trader
+from customs.paging import KeysetPage, keyset_page
 from declarations.choices import OFFICER_VISIBLE_STATES, Status
 from declarations.models import Declaration, StatusChange, TaxLine
 from declarations.services.permissions import OFFICER_ROLES, declarant_traders
@@ -212,80 +213,21 @@ def is_officer_user(user) -> bool:
     return user.is_superuser or any(user.has_role(role) for role in OFFICER_ROLES)
 
 
-@dataclass(frozen=True)
-class FinderPage:
-    """One page of finder results, and the cursors of the pages before and after it ('' when none)."""
-
-    rows: list
-    previous_cursor: str
-    next_cursor: str
-
-    @property
-    def has_previous(self) -> bool:
-        return bool(self.previous_cursor)
-
-    @property
-    def has_next(self) -> bool:
-        return bool(self.next_cursor)
-
-
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-
-
-def finder_cursor(declaration: Declaration) -> str:
-    """The keyset position of a row in the finder's order (created_at, pk), as URL-safe text."""
-    microseconds = (declaration.created_at - _EPOCH) // datetime.timedelta(microseconds=1)
-    return f"{microseconds}.{declaration.pk}"
-
-
-def _cursor_parse(text: str) -> tuple[datetime.datetime, int] | None:
-    microseconds, _dot, pk = (text or "").partition(".")
-    if not (microseconds.lstrip("-").isdigit() and pk.isdigit()):
-        return None
-    try:
-        return _EPOCH + datetime.timedelta(microseconds=int(microseconds)), int(pk)
-    except OverflowError:
-        return None
+# One page of the finder (``customs.paging``); kept under this name for the declarations' views.
+FinderPage = KeysetPage
 
 
 def declaration_find_page(
     user, query: FinderQuery, *, after: str = "", before: str = "", page_size: int = 50
 ) -> FinderPage:
-    """One page of ``declaration_find``, by keyset on (created_at, pk): fast on any page of a million
-    rows, and no COUNT(*). ``page_size + 1`` rows are read; the extra one only says a further page exists.
-
-    ``after``: the page that follows that cursor (older rows); ``before``: the page that precedes it.
-    The range condition on ``created_at`` alone comes first so that PostgreSQL can use the index on it.
-    """
-    declarations = declaration_find(user, query)  # newest first: -created_at, -pk
-    before_key, after_key = _cursor_parse(before), _cursor_parse(after)
-    if before_key is not None:
-        moment, pk = before_key
-        newer = (
-            declarations.filter(created_at__gte=moment)
-            .filter(Q(created_at__gt=moment) | Q(pk__gt=pk))
-            .order_by("created_at", "pk")
-        )
-        rows = list(newer[: page_size + 1])
-        more_before = len(rows) > page_size
-        rows = rows[:page_size][::-1]
-        return FinderPage(
-            rows=rows,
-            previous_cursor=finder_cursor(rows[0]) if more_before and rows else "",
-            next_cursor=finder_cursor(rows[-1]) if rows else "",
-        )
-    if after_key is not None:
-        moment, pk = after_key
-        declarations = declarations.filter(created_at__lte=moment).filter(
-            Q(created_at__lt=moment) | Q(pk__lt=pk)
-        )
-    rows = list(declarations[: page_size + 1])
-    more_after = len(rows) > page_size
-    rows = rows[:page_size]
-    return FinderPage(
-        rows=rows,
-        previous_cursor=finder_cursor(rows[0]) if after_key is not None and rows else "",
-        next_cursor=finder_cursor(rows[-1]) if more_after else "",
+    """One page of ``declaration_find`` (newest first), by keyset on (created_at, pk): fast on any page of
+    a million rows, and no COUNT(*)."""
+    return keyset_page(
+        declaration_find(user, query),
+        time_field="created_at",
+        after=after,
+        before=before,
+        page_size=page_size,
     )
 
 

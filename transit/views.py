@@ -9,13 +9,11 @@ here first as well (403), so that a refused officer is not shown form errors. A 
 is shown in the form of the move, with what was typed; a success redirects (POST-redirect-GET).
 """
 
-import datetime
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,6 +22,7 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from customs.models import Country
+from customs.paging import KeysetPage, keyset_page
 from customs.selectors import office_list_for_user
 from declarations.presentation import officer_required
 from declarations.services.errors import NotAuthorised, TransitionNotAllowed
@@ -84,76 +83,12 @@ def _require_officer_at(user, office) -> None:
         )
 
 
-@dataclass(frozen=True)
-class MovementPage:
-    """One page of finder results and the cursors of the pages before and after it ('' when none)."""
-
-    rows: list
-    previous_cursor: str
-    next_cursor: str
-
-    @property
-    def has_previous(self) -> bool:
-        return bool(self.previous_cursor)
-
-    @property
-    def has_next(self) -> bool:
-        return bool(self.next_cursor)
-
-
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-
-
-def _cursor(movement: TransitMovement) -> str:
-    """The keyset position of a row in the finder's order (registered_at, pk), as URL-safe text."""
-    microseconds = (movement.registered_at - _EPOCH) // datetime.timedelta(microseconds=1)
-    return f"{microseconds}.{movement.pk}"
-
-
-def _cursor_parse(text: str) -> tuple[datetime.datetime, int] | None:
-    microseconds, _dot, pk = (text or "").partition(".")
-    if not (microseconds.lstrip("-").isdigit() and pk.isdigit()):
-        return None
-    try:
-        return _EPOCH + datetime.timedelta(microseconds=int(microseconds)), int(pk)
-    except OverflowError:
-        return None
-
-
-def movement_find_page(user, query: MovementQuery, *, after: str = "", before: str = "") -> MovementPage:
+def movement_find_page(user, query: MovementQuery, *, after: str = "", before: str = "") -> KeysetPage:
     """One page of ``movement_find`` (newest first), by keyset on (registered_at, pk): no COUNT(*), and
     as fast on the last page as on the first. The offices of transit come in one more query."""
     stops = Prefetch("transit_offices", TransitOffice.objects.select_related("office").order_by("sequence"))
     movements = movement_find(user, query).prefetch_related(stops)
-    before_key, after_key = _cursor_parse(before), _cursor_parse(after)
-    if before_key is not None:
-        moment, pk = before_key
-        newer = (
-            movements.filter(registered_at__gte=moment)
-            .filter(Q(registered_at__gt=moment) | Q(pk__gt=pk))
-            .order_by("registered_at", "pk")
-        )
-        rows = list(newer[: PAGE_SIZE + 1])
-        more_before = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE][::-1]
-        return MovementPage(
-            rows=rows,
-            previous_cursor=_cursor(rows[0]) if more_before and rows else "",
-            next_cursor=_cursor(rows[-1]) if rows else "",
-        )
-    if after_key is not None:
-        moment, pk = after_key
-        movements = movements.filter(registered_at__lte=moment).filter(
-            Q(registered_at__lt=moment) | Q(pk__lt=pk)
-        )
-    rows = list(movements[: PAGE_SIZE + 1])
-    more_after = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    return MovementPage(
-        rows=rows,
-        previous_cursor=_cursor(rows[0]) if after_key is not None and rows else "",
-        next_cursor=_cursor(rows[-1]) if more_after else "",
-    )
+    return keyset_page(movements, time_field="registered_at", after=after, before=before, page_size=PAGE_SIZE)
 
 
 def _stops(movement) -> list[TransitOffice]:
