@@ -304,14 +304,12 @@ def test_unknown_language_is_refused(offices):
         tad_render(_transit_data(), token=TOKEN, language="de")
 
 
-def test_duplicate_stamp_also_says_it_in_the_language_of_the_document(offices, monkeypatch):
-    # The catalogues do not translate "Duplicate" yet: stand in for the Russian one.
-    monkeypatch.setattr("transit.tad.gettext", lambda text: {"Duplicate": "Дубликат"}.get(text, text))
-
+def test_duplicate_stamp_also_says_it_in_the_language_of_the_document(offices):
     pages = _pages(tad_render(_transit_data(items=40), token=TOKEN, duplicate=True, language="ru"))
 
     assert pages[0].startswith(
-        f"TRANSIT ACCOMPANYING DOCUMENT DUPLICATE · ДУБЛИКАТ Movement reference number (MRN) {MRN}"
+        "ТРАНЗИТНЫЙ СОПРОВОДИТЕЛЬНЫЙ ДОКУМЕНТ DUPLICATE · ДУБЛИКАТ "
+        f"Регистрационный номер перевозки (MRN) {MRN}"
     )
     assert [text.count("ДУБЛИКАТ") for text in pages] == [2, 1]
     assert [text.count("DUPLICATE") for text in pages] == [2, 1]
