@@ -4,7 +4,7 @@ import datetime
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 
 from customs.choices import Role
@@ -147,26 +147,18 @@ def guarantees_for_user(user) -> list[dict]:
         .select_related("issuer", "trader")
         .prefetch_related(open_reservations)
     )
-    reserved = dict(
-        Guarantee.objects.filter(pk__in=guarantees.values("pk"))
-        .annotate(
-            reserved=Coalesce(
-                Sum("reservations__amount", filter=Q(reservations__status=ReservationStatus.OPEN)),
-                Value(ZERO),
-                output_field=AMOUNT,
-            )
+    rows = []
+    for guarantee in guarantees.order_by("reference"):
+        reserved = sum((reservation.amount for reservation in guarantee.open_reservations), ZERO)
+        rows.append(
+            {
+                "guarantee": guarantee,
+                "reserved": reserved,
+                "available": guarantee.amount - reserved,
+                "open_reservations": guarantee.open_reservations,
+            }
         )
-        .values_list("pk", "reserved")
-    )
-    return [
-        {
-            "guarantee": guarantee,
-            "reserved": reserved.get(guarantee.pk, ZERO),
-            "available": guarantee.amount - reserved.get(guarantee.pk, ZERO),
-            "open_reservations": guarantee.open_reservations,
-        }
-        for guarantee in guarantees.order_by("reference")
-    ]
+    return rows
 
 
 def refunds_for_user(user, *, status: str | None = RefundStatus.PENDING) -> QuerySet[Refund]:

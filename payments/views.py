@@ -390,7 +390,7 @@ def daybook(request):
     office = by_code.get(cleaned.get("office") or default_office.code)
     cashier = cleaned.get("cashier") or user
     day = cleaned.get("day") or timezone.localdate()
-    if cashier.pk != user.pk and not is_supervisor_of(user, office.pk):
+    if cashier.pk != user.pk and not is_supervisor_of(user, office):
         raise PermissionDenied(_("Only a supervisor of the office may read another cashier's daybook."))
     if cashier.pk == user.pk and not is_cashier_of(user, office.pk):
         cashier = None  # a supervisor who takes no payments there chooses whose daybook to read

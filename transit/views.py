@@ -77,7 +77,7 @@ def _movement_or_404(user, pk) -> TransitMovement:
 
 def _require_officer_at(user, office) -> None:
     """403 unless ``user`` works at ``office`` (the service checks it again)."""
-    if not is_officer_at(user, office.pk):
+    if not is_officer_at(user, office):
         raise PermissionDenied(
             _("Only an officer of office %(office)s may do this.") % {"office": office.code}
         )
@@ -97,7 +97,7 @@ def _stops(movement) -> list[TransitOffice]:
 
 def _passage_offices(user, stops) -> list:
     """The offices of transit of the route, not passed yet, where ``user`` works."""
-    return [stop.office for stop in stops if stop.passed_at is None and is_officer_at(user, stop.office_id)]
+    return [stop.office for stop in stops if stop.passed_at is None and is_officer_at(user, stop.office)]
 
 
 def _is_overdue(movement) -> bool:
@@ -188,8 +188,8 @@ def finder(request):
 
 def _actions(user, movement, stops) -> dict:
     """The moves ``user`` may make on ``movement`` now, by the office they work at and its state."""
-    at_departure = is_officer_at(user, movement.departure_office_id)
-    at_destination = is_officer_at(user, movement.destination_office_id)
+    at_departure = is_officer_at(user, movement.departure_office)
+    at_destination = is_officer_at(user, movement.destination_office)
 
     def possible(name):
         return movement.status in TRANSITIONS[name].sources
@@ -494,7 +494,7 @@ def _passage_blocked(user, movement, stops) -> str:
         return _("No passage can be recorded: the movement is %(status)s.") % {
             "status": movement.get_status_display().lower()
         }
-    mine = [stop for stop in stops if is_officer_at(user, stop.office_id)]
+    mine = [stop for stop in stops if is_officer_at(user, stop.office)]
     if not mine:
         return _("None of your offices is an office of transit of this movement.")
     if all(stop.passed_at is not None for stop in mine):
@@ -532,7 +532,7 @@ def border(request):
 
 
 def _arrival_blocked(user, movement) -> str:
-    if not is_officer_at(user, movement.destination_office_id):
+    if not is_officer_at(user, movement.destination_office):
         return _("The office of destination is %(office)s: only its officers record the arrival.") % {
             "office": movement.destination_office.code
         }

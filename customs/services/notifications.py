@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from customs.models import Notification
+from customs.services.users import user_language
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +21,7 @@ def notify(*, users, kind: str, subject, body, link: str = "", obj=None) -> list
     object_type = obj._meta.label_lower if obj is not None else ""
     object_id = str(obj.pk) if obj is not None else ""
     for user in users:
-        language = (user.preferred_language or settings.LANGUAGE_CODE)[:2]
-        with translation.override(language):
+        with translation.override(user_language(user)):
             subject_text = str(subject() if callable(subject) else subject)[:255]
             body_text = str(body() if callable(body) else body)
         try:

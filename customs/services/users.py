@@ -1,5 +1,6 @@
 """Users and their roles."""
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 
@@ -66,3 +67,14 @@ def user_upsert(
                 after={**after, "password_changed": password_changed},
             )
     return user
+
+
+def user_language(user, *, default: str | None = None) -> str:
+    """The language to write to ``user`` in (its documents, its notifications): its preferred language
+    when it is one of the site's, else ``default`` (the request's, say), else the site's."""
+    languages = dict(settings.LANGUAGES)
+    for candidate in (getattr(user, "preferred_language", ""), default):
+        code = (candidate or "")[:2]
+        if code in languages:
+            return code
+    return settings.LANGUAGE_CODE

@@ -17,10 +17,12 @@ import zlib
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from customs.money import money_display
 from customs.services.audit import audit_record
+from customs.services.users import user_language
 from declarations.models import Declaration
 from declarations.services.lifecycle import declaration_mark_paid
 from payments.choices import (
@@ -49,12 +51,6 @@ from payments.services.ledger import (
 )
 from payments.services.permissions import ensure_cashier, ensure_payer
 from payments.services.receipts import receipt_issue
-
-
-def _language(actor) -> str:
-    from django.utils.translation import get_language
-
-    return (getattr(actor, "preferred_language", "") or get_language() or "en")[:2]
 
 
 def declaration_lock_payable(declaration, expected_amount=None) -> tuple[Declaration, Dues]:
@@ -176,7 +172,7 @@ def settle_declaration(
         office=declaration.office,
         amount=amount,
         declaration=declaration,
-        language=_language(actor),
+        language=user_language(actor, default=get_language()),
     )
     audit_record(
         action="payments.payment.received",

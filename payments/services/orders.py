@@ -30,11 +30,12 @@ from django.utils.translation import gettext as _
 
 from customs.money import round_money, to_decimal
 from customs.services.audit import audit_record
+from customs.services.users import user_language
 from declarations.models import Declaration
 from declarations.services.lifecycle import declaration_mark_paid
 from payments.choices import CallbackOutcome, JournalKind, OrderKind, OrderStatus, PaymentRoute
 from payments.models import Bank, BankCallback, Payment, PaymentOrder, PaymentOrderLine
-from payments.services.collection import _language, revenue_lines
+from payments.services.collection import open_order_of, revenue_lines
 from payments.services.dues import PAYABLE_STATES, declaration_dues
 from payments.services.errors import CallbackRejected, PaymentError, PaymentInvalid
 from payments.services.ledger import (
@@ -76,14 +77,6 @@ def reference_valid(reference: str) -> bool:
 
 
 # --- Orders -------------------------------------------------------------------------------------
-
-
-def _open_order_of(declaration) -> PaymentOrder | None:
-    return (
-        PaymentOrder.objects.filter(status=OrderStatus.OPEN, lines__declaration=declaration)
-        .order_by("-created_at")
-        .first()
-    )
 
 
 def _order_insert(*, actor, kind: str, trader, amount: Decimal, office=None) -> PaymentOrder:
@@ -137,7 +130,7 @@ def payment_order_create(*, actor, declarations: list) -> PaymentOrder:
                     code="nothing_due",
                     field="declarations",
                 )
-            existing = _open_order_of(declaration)
+            existing = open_order_of(declaration)
             if existing is not None:
                 raise PaymentError(
                     _("Declaration %(number)s is already in payment order %(reference)s; pay or cancel it.")
@@ -491,7 +484,7 @@ def _order_pay(*, bank: Bank, order: PaymentOrder, transaction_id: str) -> Payme
         office=order.office,
         paid_at=journal.occurred_at,
     )
-    language = _language(order.created_by)
+    language = user_language(order.created_by)
     receipts = []
     for declaration, dues in settlements:
         receipt = receipt_issue(

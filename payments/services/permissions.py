@@ -2,35 +2,26 @@
 
 import datetime
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customs.choices import AuthorisationScope, Role
-from customs.models import BrokerAuthorisation
+from customs.selectors import trader_list_for_user
 from payments.services.errors import PaymentNotAllowed
+from risk.services import permissions as risk_permissions
 
 
 def payer_traders(actor, *, on_day: datetime.date | None = None) -> set[int]:
     """Ids of the traders whose money the actor handles: its own trader, or the traders that authorise
-    its broker for payments."""
+    its broker for payments (``customs.selectors.trader_list_for_user``)."""
     if actor is None or not actor.is_authenticated:
         return set()
     if actor.trader_id:
         return {actor.trader_id}
-    if actor.broker_id:
-        on_day = on_day or timezone.localdate()
-        return set(
-            BrokerAuthorisation.objects.filter(
-                broker_id=actor.broker_id,
-                revoked=False,
-                valid_from__lte=on_day,
-                scope__contains=[AuthorisationScope.PAYMENT],
-            )
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on_day))
-            .values_list("trader_id", flat=True)
-        )
-    return set()
+    traders = trader_list_for_user(
+        actor, on_day=on_day or timezone.localdate(), scope=AuthorisationScope.PAYMENT
+    )
+    return set(traders.values_list("pk", flat=True))
 
 
 def ensure_payer(actor, trader_id: int) -> None:
@@ -54,8 +45,8 @@ def is_cashier_of(actor, office_id: int) -> bool:
     return _staff_of(actor, office_id, (Role.CASHIER,))
 
 
-def is_supervisor_of(actor, office_id: int) -> bool:
-    return _staff_of(actor, office_id, (Role.SUPERVISOR,))
+def is_supervisor_of(actor, office) -> bool:
+    return risk_permissions.is_supervisor_of(actor, office)
 
 
 def ensure_cashier(actor, office) -> None:
@@ -66,7 +57,7 @@ def ensure_cashier(actor, office) -> None:
 
 
 def ensure_supervisor(actor, office) -> None:
-    if not is_supervisor_of(actor, office.pk):
+    if not is_supervisor_of(actor, office):
         raise PaymentNotAllowed(
             _("Only a supervisor of office %(office)s may do this.") % {"office": office.code}
         )

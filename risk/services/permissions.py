@@ -15,21 +15,29 @@ def is_analyst(actor) -> bool:
     return _staff(actor) and (actor.is_superuser or actor.has_role(Role.RISK_ANALYST))
 
 
+def _pk(office) -> int:
+    """An office or its id."""
+    return getattr(office, "pk", office)
+
+
 def is_supervisor_of(actor, office) -> bool:
+    """A supervisor posted at ``office`` (an office or its id)."""
     if not _staff(actor):
         return False
     if actor.is_superuser:
         return True
-    return actor.has_role(Role.SUPERVISOR) and actor.offices.filter(pk=office.pk).exists()
+    return actor.has_role(Role.SUPERVISOR) and actor.offices.filter(pk=_pk(office)).exists()
 
 
 def is_officer_at(actor, office) -> bool:
+    """An officer or supervisor posted at ``office`` (an office or its id): also the transit offices'
+    check."""
     if not _staff(actor):
         return False
     if actor.is_superuser:
         return True
     return (actor.has_role(Role.OFFICER) or actor.has_role(Role.SUPERVISOR)) and actor.offices.filter(
-        pk=office.pk
+        pk=_pk(office)
     ).exists()
 
 

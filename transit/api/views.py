@@ -173,7 +173,7 @@ def _passage_office(user, movement: TransitMovement, code: str):
                 _("Only an officer of office %(office)s may do this.") % {"office": code.upper()}
             )
         return office
-    mine = [stop for stop in stops if is_officer_at(user, stop.office_id)]
+    mine = [stop for stop in stops if is_officer_at(user, stop.office)]
     if mine:
         return sorted(mine, key=lambda stop: stop.passed_at is not None)[0].office
     if not user.is_authenticated or user.trader_id or user.broker_id:

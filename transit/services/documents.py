@@ -5,7 +5,6 @@ by an officer of the office of departure, says "duplicate" and is audited)."""
 import datetime
 import logging
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from customs.queue import enqueue_on_commit
 from customs.services.audit import audit_record
+from customs.services.users import user_language
 from declarations.services.errors import TransitionNotAllowed
 from transit.choices import MovementStatus
 from transit.data import PartyData, TransitData, TransitItemData
@@ -69,11 +69,6 @@ def movement_data(movement: TransitMovement) -> TransitData:
     )
 
 
-def _language_of(user) -> str:
-    language = (getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE)[:2]
-    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-
-
 def tad_original_request(movement_id: int) -> TadPrint | None:
     """The original TAD of a released movement, in the language of whoever lodged it (the task
     ``transit.print_tad`` sent on release). Idempotent: one original per movement."""
@@ -82,7 +77,7 @@ def tad_original_request(movement_id: int) -> TadPrint | None:
         return None
     with transaction.atomic():
         document, created = TadPrint.objects.get_or_create(
-            movement=movement, duplicate=False, defaults={"language": _language_of(movement.created_by)}
+            movement=movement, duplicate=False, defaults={"language": user_language(movement.created_by)}
         )
         if created:
             enqueue_on_commit(RENDER_TASK, document.pk)

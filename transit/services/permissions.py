@@ -1,50 +1,29 @@
-"""Who may act on a transit movement: the principal's side, or an officer of the office concerned."""
+"""Who may act on a transit movement: the principal's side, or an officer of the office concerned
+(``is_officer_at(actor, office)`` and ``ensure_officer_at``, from the risk module)."""
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customs.choices import AuthorisationScope, Role
-from customs.models import BrokerAuthorisation
+from customs.choices import AuthorisationScope
+from customs.selectors import trader_list_for_user
 from declarations.services.errors import NotAuthorised
+from declarations.services.permissions import OFFICER_ROLES
 
-OFFICER_ROLES = (Role.OFFICER, Role.SUPERVISOR)
+# An officer (or supervisor) posted at the office: the risk module's check, for the transit offices.
+from risk.services.permissions import ensure_officer_at, is_officer_at
+
+__all__ = ["OFFICER_ROLES", "ensure_officer_at", "ensure_principal", "is_officer_at", "principal_traders"]
 
 
 def principal_traders(actor) -> set[int]:
-    """Traders the actor lodges transit for: its own, or those authorising its broker for transit."""
+    """Traders the actor lodges transit for: its own, or those authorising its broker for transit
+    (``customs.selectors.trader_list_for_user``)."""
     if actor is None or not actor.is_authenticated:
         return set()
     if actor.trader_id:
         return {actor.trader_id}
-    if actor.broker_id:
-        today = timezone.localdate()
-        return set(
-            BrokerAuthorisation.objects.filter(
-                broker_id=actor.broker_id,
-                revoked=False,
-                valid_from__lte=today,
-                scope__contains=[AuthorisationScope.TRANSIT],
-            )
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
-            .values_list("trader_id", flat=True)
-        )
-    return set()
-
-
-def is_officer_at(actor, office_id: int) -> bool:
-    if actor is None or not actor.is_authenticated:
-        return False
-    if actor.is_superuser:
-        return True
-    if actor.trader_id or actor.broker_id or not any(actor.has_role(role) for role in OFFICER_ROLES):
-        return False
-    return actor.offices.filter(pk=office_id).exists()
-
-
-def ensure_officer_at(actor, office) -> None:
-    if not is_officer_at(actor, office.pk):
-        raise NotAuthorised(_("Only an officer of office %(office)s may do this.") % {"office": office.code})
+    traders = trader_list_for_user(actor, on_day=timezone.localdate(), scope=AuthorisationScope.TRANSIT)
+    return set(traders.values_list("pk", flat=True))
 
 
 def ensure_principal(actor, trader_id: int) -> None:
