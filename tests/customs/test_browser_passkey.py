@@ -57,6 +57,7 @@ def test_officer_registers_a_passkey_and_then_signs_in_with_it(page, live_server
     page.wait_for_function(
         "() => (document.querySelector('#passkey-register-status-message') || {}).textContent"
     )
+    status = page.locator("#passkey-register-status-message").inner_text()
     registered = WebAuthnCredential.objects.filter(user=officer, confirmed=True).count()
     page.locator("#logout-button").click()
 
@@ -64,5 +65,6 @@ def test_officer_registers_a_passkey_and_then_signs_in_with_it(page, live_server
     page.locator("#passkey-verification-button").click()
     page.wait_for_url("**/office/")
 
+    assert status == "Registration successful!"
     assert registered == 1
     assert page.locator("h1").inner_text() == "Welcome, merdan"
