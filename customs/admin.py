@@ -128,3 +128,51 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def get_actions(self, request):
         return {}
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = models.WebhookAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = [field.name for field in models.WebhookAttempt._meta.fields]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Traders' and brokers' endpoints: an administrator may pause one that misbehaves."""
+
+    list_display = ("url", "trader", "broker", "active", "created_at")
+    list_filter = ("active",)
+    search_fields = ("url", "trader__taxpayer_id", "broker__licence_number")
+    fields = ("url", "description", "trader", "broker", "kinds", "active", "created_by", "created_at")
+    readonly_fields = ("url", "trader", "broker", "kinds", "created_by", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(models.WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log, read-only, with each attempt."""
+
+    list_display = (
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "created_at",
+    )
+    list_filter = ("status",)
+    readonly_fields = [field.name for field in models.WebhookDelivery._meta.fields]
+    inlines = [WebhookAttemptInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -77,3 +77,4 @@ class ApiScope(models.TextChoices):
     PAYMENTS_CALLBACK = "payments:callback", _("Confirm payments (banks)")
     TRANSIT_READ = "transit:read", _("Read transit movements")
     TRANSIT_WRITE = "transit:write", _("Lodge transit declarations")
+    EVENTS_READ = "events:read", _("Read the events of your declarations and movements")

@@ -9,10 +9,21 @@ import datetime
 from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework_api_key.crypto import KeyGenerator, concatenate
 
-from customs.choices import AeoStatus, AuthorisationScope, OfficeKind, OfficeRole, Role
-from customs.demo_secrets import DEMO_PASSWORD, DEMO_TOTP_BASE32, DEMO_TOTP_KEY
-from customs.models import Broker, BrokerAuthorisation, Country, Currency, CustomsOffice, ExchangeRate, Trader
+from customs.choices import AeoStatus, ApiScope, AuthorisationScope, OfficeKind, OfficeRole, Role
+from customs.demo_secrets import DEMO_BROKER_API_KEY, DEMO_PASSWORD, DEMO_TOTP_BASE32, DEMO_TOTP_KEY
+from customs.models import (
+    ApiClient,
+    Broker,
+    BrokerAuthorisation,
+    Country,
+    Currency,
+    CustomsOffice,
+    ExchangeRate,
+    Trader,
+    User,
+)
 from customs.services.exchange_rates import national_rates, parse_ecb
 from customs.services.users import user_upsert
 
@@ -147,6 +158,32 @@ def _rates(today: datetime.date):
             )
 
 
+def demo_api_key(*, key: str, name: str, user, scopes: list[str]) -> None:
+    """An API key whose value the README publishes (demo only), created once."""
+    prefix = key.split(".", 1)[0]
+    if ApiClient.objects.filter(prefix=prefix).exists():
+        return
+    hashed = KeyGenerator().hash(key)
+    ApiClient.objects.create(
+        id=concatenate(prefix, hashed), prefix=prefix, hashed_key=hashed, name=name, user=user, scopes=scopes
+    )
+
+
+def _broker_software_key() -> None:
+    demo_api_key(
+        key=DEMO_BROKER_API_KEY,
+        name="Ak Ýol's declarations software (demo)",
+        user=User.objects.get(username="broker"),
+        scopes=[
+            ApiScope.REFERENCE_READ,
+            ApiScope.DECLARATIONS_READ,
+            ApiScope.DECLARATIONS_WRITE,
+            ApiScope.TRANSIT_READ,
+            ApiScope.EVENTS_READ,
+        ],
+    )
+
+
 def demo_load(*, today: datetime.date | None = None) -> None:
     """Load reference data and the demo on top of it, all or nothing."""
     from customs.services.reference import reference_load
@@ -156,6 +193,7 @@ def demo_load(*, today: datetime.date | None = None) -> None:
         _offices()
         _parties()
         _users()
+        _broker_software_key()
         _rates(today or datetime.date.today())
 
 

@@ -13,6 +13,8 @@ DEMO_TOTP_BASE32 = "JNSX E53F NZCG K3LP GIYD ENSU J5KF AIJB"
 # The demo bank's (HALK) callback signing secret and API key: public, for trying the payment API.
 DEMO_BANK_SECRET = "kerwen-demo-bank-signing-secret"
 DEMO_BANK_API_KEY = "demohalk.kerwen-demo-bank-api-key-2026"
+# The demo broker's software (BR-0001): declarations, imports and the events API.
+DEMO_BROKER_API_KEY = "demobrkr.kerwen-demo-broker-api-key-2026"
 
 
 def demo_totp_code() -> str:

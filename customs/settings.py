@@ -178,6 +178,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Printed documents whose task a broker outage lost are sent again.
     "sweep-declaration-prints": {"task": "declarations.sweep_prints", "schedule": timedelta(minutes=2)},
+    # Uploaded declaration files whose import task a broker outage lost are read.
+    "sweep-declaration-imports": {"task": "declarations.sweep_imports", "schedule": timedelta(minutes=1)},
     # Registered declarations left without a lane (their scoring task was lost) are scored again, and
     # examinations that waited for an officer are assigned.
     "sweep-selectivity": {"task": "risk.sweep", "schedule": timedelta(seconds=30)},
@@ -187,6 +189,8 @@ CELERY_BEAT_SCHEDULE = {
     # Transit movements past their time limit without arrival are flagged overdue (and alerted), and
     # transit documents whose printing a broker outage lost are printed.
     "sweep-transit": {"task": "transit.sweep", "schedule": timedelta(minutes=2)},
+    # Webhook deliveries whose retry is due, or whose task a broker outage lost, are sent.
+    "sweep-webhooks": {"task": "customs.sweep_webhooks", "schedule": timedelta(minutes=1)},
 }
 
 # The secret seed of random selection (risk): with it an audit replays every draw; without it nobody
@@ -198,6 +202,13 @@ RISK_RULES_RECHECK_SECONDS = env.int("RISK_RULES_RECHECK_SECONDS", default=5)
 
 # A bank callback whose timestamp is further than this from our clock is refused (replay protection).
 PAYMENTS_CALLBACK_TOLERANCE_SECONDS = env.int("PAYMENTS_CALLBACK_TOLERANCE_SECONDS", default=300)
+
+# Webhooks to traders' systems: a delivery is retried with growing delays for this many hours after its
+# event; each POST waits this many seconds for an answer. Endpoints in private networks (127.0.0.1,
+# 10.x, ...) are refused unless allowed here (development and tests only: never in production).
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False)
 
 # Transit: signing keys
 # The Ed25519 private keys (PEM files named <kid>.pem) that sign the QR token of transit accompanying

@@ -6,7 +6,9 @@ import urllib.error
 from celery import shared_task
 from django.conf import settings
 
+from customs.queue import enqueue_on_commit
 from customs.services.exchange_rates import exchange_rates_import_from
+from customs.services.webhooks import webhook_deliver, webhook_deliveries_due
 
 logger = logging.getLogger(__name__)
 
@@ -29,3 +31,18 @@ def import_exchange_rates(location: str = "") -> dict:
         return {"skipped": True}
     result = exchange_rates_import_from(location)
     return {"days": [day.isoformat() for day in result.days], "rates_written": result.rates_written}
+
+
+@shared_task(name="customs.deliver_webhook")
+def deliver_webhook(delivery_id: int) -> str:
+    """Try one webhook delivery if it is due (idempotent: a delivered or claimed one is left alone)."""
+    return webhook_deliver(delivery_id)
+
+
+@shared_task(name="customs.sweep_webhooks")
+def sweep_webhooks() -> int:
+    """Send the deliveries whose retry is due, or whose task a broker outage lost."""
+    due = webhook_deliveries_due()
+    for delivery_id in due:
+        enqueue_on_commit("customs.deliver_webhook", delivery_id)  # outside a transaction: sent now
+    return len(due)

@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from customs import views
+from customs.api.events import EventListView
 from customs.auth import views as auth
 
 urlpatterns = [
@@ -35,6 +36,7 @@ urlpatterns = [
     path("api/v1/tariff/", include("tariff.api.urls")),
     path("api/v1/payments/", include("payments.api.urls")),
     path("api/v1/transit/", include("transit.api.urls")),
+    path("api/v1/events/", EventListView.as_view(), name="api-events"),
     path("api/v1/", include("declarations.api.urls")),
     path(".well-known/", include("transit.wellknown_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

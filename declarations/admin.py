@@ -5,6 +5,7 @@ from django.contrib import admin
 
 from declarations.models import (
     Declaration,
+    DeclarationImport,
     DeclarationItem,
     DeclarationPrint,
     OfficeDeclarationSettings,
@@ -98,6 +99,23 @@ class DeclarationPrintAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "kind", "language")
     readonly_fields = [field.name for field in DeclarationPrint._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DeclarationImport)
+class DeclarationImportAdmin(admin.ModelAdmin):
+    """Imported files, read-only: support looks here for why a file was refused, and its report."""
+
+    list_display = ("filename", "format", "status", "error_code", "uploaded_by", "declaration", "created_at")
+    list_filter = ("status", "format")
+    search_fields = ("filename", "sha256", "uploaded_by__username")
+    exclude = ("content",)
+    readonly_fields = [field.name for field in DeclarationImport._meta.fields if field.name != "content"]
 
     def has_add_permission(self, request):
         return False

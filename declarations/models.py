@@ -555,3 +555,73 @@ class DeclarationPrint(models.Model):
 
     def __str__(self):
         return f"{self.declaration} {self.kind} {self.language} v{self.declaration_version}"
+
+
+class DeclarationImport(models.Model):
+    """An XML declaration a trader or broker sent (ASYCUDA World or WCO DM), to become a draft.
+
+    The file is kept as it came (``content``), with its SHA-256; the import task reads it and writes
+    ``report``: what was mapped, what was left out and why, what Kerwen's code lists did not know (kept
+    and flagged), and where the file has its own tax lines, Kerwen's assessment beside them. A refused
+    file keeps its ``error_code``, ``error_message`` and, for schema errors, ``problems`` with lines.
+    ``trader`` and ``office``: the uploader's choice, used when the file's own codes are not Kerwen's.
+    """
+
+    class Format(models.TextChoices):
+        ASYCUDA = "asycuda", _("ASYCUDA World XML")
+        WCODM = "wcodm", _("WCO Data Model 3.6 XML")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being read")
+        DONE = "done", _("Draft made")
+        FAILED = "failed", _("Refused")
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    trader = models.ForeignKey(
+        Trader, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("trader")
+    )
+    office = models.ForeignKey(
+        CustomsOffice,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("office"),
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    content = models.BinaryField(_("file"))
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    format = models.CharField(_("format"), max_length=8, choices=Format.choices, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    error_code = models.CharField(_("error code"), max_length=32, blank=True)
+    error_message = models.TextField(_("error"), blank=True)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    declaration = models.ForeignKey(
+        Declaration,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="imports",
+        verbose_name=_("draft"),
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("reading time (ms)"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("declaration import")
+        verbose_name_plural = _("declaration imports")
+        indexes = [
+            models.Index(fields=["uploaded_by", "-created_at"], name="declaration_import_user_idx"),
+            models.Index(
+                fields=["created_at"], condition=Q(status="pending"), name="declaration_import_pending_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return self.filename

@@ -20,9 +20,12 @@ def field_label(model, name: str) -> str:
 
 
 def print_links(declaration) -> list[tuple[str, str]]:
-    """Links to the printed documents: the SAD always, the assessment notice once assessed, the
-    release order once released."""
-    wanted = [("declaration-prints:sad", _("Single Administrative Document (PDF)"))]
+    """Links to the printed documents: the SAD and the WCO DM XML always, the assessment notice once
+    assessed, the release order once released."""
+    wanted = [
+        ("declaration-prints:sad", _("Single Administrative Document (PDF)")),
+        ("declaration-prints:wcodm", _("WCO Data Model (XML)")),
+    ]
     if declaration.assessment_number is not None:
         wanted.insert(0, ("declaration-prints:assessment-notice", _("Assessment notice (PDF)")))
     if declaration.status == "released":

@@ -1,4 +1,4 @@
-"""Printed documents of a declaration (assessment notice, SAD, release order)."""
+"""Printed documents of a declaration (assessment notice, SAD, release order), and its WCO DM XML."""
 
 from django.urls import path
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/sad/", print_views.sad, name="sad"),
     path("<int:pk>/release-order/", print_views.release_order, name="release-order"),
     path("<int:pk>/prints/<int:print_id>/status/", print_views.print_status, name="status"),
+    path("<int:pk>/wcodm.xml", print_views.wcodm, name="wcodm"),
 ]

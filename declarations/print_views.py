@@ -7,7 +7,7 @@ worker renders it. While it is pending the page reloads itself every two seconds
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import translation
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from declarations.models import DeclarationPrint
 from declarations.selectors import declaration_list_for_user
+from declarations.services.exports import ExportFailed, declaration_wcodm_export
 from declarations.services.printing import PrintNotAvailable, declaration_print_request
 
 WAIT_REFRESH_SECONDS = 2
@@ -127,3 +128,18 @@ def print_status(request, pk: int, print_id: int):
             "rendered_at": document.rendered_at.isoformat() if document.rendered_at else None,
         }
     )
+
+
+@login_required
+@require_GET
+def wcodm(request, pk: int):
+    """The declaration as WCO DM 3.6 XML, for anyone who may see it (declarant, trader, officer)."""
+    declaration = get_object_or_404(declaration_list_for_user(request.user), pk=pk)
+    try:
+        content, filename = declaration_wcodm_export(declaration)
+    except ExportFailed as failed:
+        return HttpResponse(str(failed), status=500, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(content, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -13,7 +13,7 @@ from customs.choices import Role
 from customs.models import Broker, Trader
 from customs.paging import KeysetPage, keyset_page
 from declarations.choices import OFFICER_VISIBLE_STATES, Status
-from declarations.models import Declaration, StatusChange, TaxLine
+from declarations.models import Declaration, DeclarationImport, StatusChange, TaxLine
 from declarations.services.permissions import OFFICER_ROLES, declarant_traders
 
 
@@ -243,3 +243,14 @@ def declaration_document_get(user, declaration_pk, document_pk):
     return DeclarationDocument.objects.get(
         pk=document_pk, declaration__in=declaration_list_for_user(user).filter(pk=declaration_pk)
     )
+
+
+def declaration_import_list_for_user(user) -> QuerySet[DeclarationImport]:
+    """The imports of the user's broker or trader (any of its users uploaded them), newest first; the
+    file itself is left unread (``content`` deferred)."""
+    imports = DeclarationImport.objects.defer("content").order_by("-created_at", "-pk")
+    if getattr(user, "broker_id", None):
+        return imports.filter(uploaded_by__broker_id=user.broker_id)
+    if getattr(user, "trader_id", None):
+        return imports.filter(uploaded_by__trader_id=user.trader_id)
+    return imports.none()

@@ -7,10 +7,9 @@ order it from the bank. The top-up goes through a real signed callback (and leav
 import time
 from decimal import Decimal
 
-from rest_framework_api_key.crypto import KeyGenerator, concatenate
-
+from customs.demo import demo_api_key
 from customs.demo_secrets import DEMO_BANK_API_KEY, DEMO_BANK_SECRET
-from customs.models import ApiClient, CustomsOffice, Trader, User
+from customs.models import CustomsOffice, Trader, User
 from payments.models import Bank, Guarantee, Payment
 from payments.services.guarantees import guarantee_create
 from payments.services.orders import bank_callback_process, callback_signature, top_up_order_create
@@ -24,17 +23,12 @@ def _bank() -> Bank:
     bank, _created = Bank.objects.update_or_create(
         code="HALK", defaults={"name": "Halkbank", "user": user, "callback_secret": DEMO_BANK_SECRET}
     )
-    prefix = DEMO_BANK_API_KEY.split(".", 1)[0]
-    if not ApiClient.objects.filter(prefix=prefix).exists():
-        hashed = KeyGenerator().hash(DEMO_BANK_API_KEY)
-        ApiClient.objects.create(
-            id=concatenate(prefix, hashed),
-            prefix=prefix,
-            hashed_key=hashed,
-            name="Halkbank payment callbacks (demo)",
-            user=user,
-            scopes=["payments:callback"],
-        )
+    demo_api_key(
+        key=DEMO_BANK_API_KEY,
+        name="Halkbank payment callbacks (demo)",
+        user=user,
+        scopes=["payments:callback"],
+    )
     return bank
 
 

@@ -29,3 +29,7 @@ TRANSIT_SIGNING_KEYS_DIR = (
     / "kerwen-tests"
     / ("transit-keys-" + os.environ.get("PYTEST_XDIST_WORKER", "main"))
 )
+
+# Tests receive webhooks on 127.0.0.1.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
+WEBHOOK_TIMEOUT_SECONDS = 5

@@ -1,6 +1,8 @@
-"""Models of the shared kernel: reference data, parties, users, audit, numbering, API keys, notifications."""
+"""Models of the shared kernel: reference data, parties, users, audit, numbering, API keys, notifications,
+events and webhooks."""
 
 from .audit import AuditEvent
+from .events import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .notifications import Notification
 from .numbering import DocumentSequence
 from .parties import Broker, BrokerAuthorisation, Trader
@@ -32,6 +34,7 @@ __all__ = [
     "CustomsOffice",
     "DocumentSequence",
     "DocumentType",
+    "Event",
     "ExchangeRate",
     "Incoterm",
     "Notification",
@@ -41,4 +44,7 @@ __all__ = [
     "TransportMode",
     "UnitOfMeasure",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -9,9 +9,16 @@ its input with a serializer and calls one service.
   409 for a move the state does not allow, 412 for a stale version.
 """
 
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -31,6 +38,7 @@ from declarations.selectors import (
 )
 from declarations.services import drafts, lifecycle
 from declarations.services.errors import DeclarationInvalid, NotAuthorised, StaleVersion, TransitionNotAllowed
+from declarations.services.exports import ExportFailed, declaration_wcodm_export
 from declarations.services.permissions import is_officer_of
 
 
@@ -387,3 +395,26 @@ class DeclarationViewSet(
             raise exceptions.NotFound() from None
         drafts.declaration_document_remove(actor=request.user, document=document)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=None,
+        responses={
+            (200, "application/xml"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="WCO DM 3.6 XML that validates against the DEC-DMS schemas"
+            )
+        },
+        summary="The declaration as WCO Data Model 3.6 XML (customs-to-customs exchange)",
+    )
+    @action(detail=True, methods=["get"], url_path="wcodm")
+    def wcodm(self, request, pk=None):
+        try:
+            content, filename = declaration_wcodm_export(self.get_object())
+        except ExportFailed as failed:
+            raise exceptions.APIException(str(failed)) from None
+        response = HttpResponse(content, content_type="application/xml; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def perform_content_negotiation(self, request, force=False):
+        # The WCO DM export answers XML whatever Accept asks; its errors are the JSON envelope.
+        return super().perform_content_negotiation(request, force=force or self.action == "wcodm")

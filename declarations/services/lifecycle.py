@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from customs.queue import enqueue_on_commit
 from customs.services.audit import audit_record
+from customs.services.events import events_publish
 from customs.services.numbering import number_next
 from declarations.choices import (
     ASSESSMENT_SERIES,
@@ -35,6 +36,7 @@ from declarations.models import Declaration, DeclarationItem, OfficeDeclarationS
 from declarations.services import drafts
 from declarations.services.assessment import assessment_apply, assessment_store
 from declarations.services.errors import DeclarationInvalid, FieldError, StaleVersion, TransitionNotAllowed
+from declarations.services.events import declaration_events
 from declarations.services.locking import declaration_lock
 from declarations.services.permissions import ensure_declarant, ensure_officer
 from declarations.services.validation import lodgement_check, references_check
@@ -125,6 +127,7 @@ class _Move:
                 declaration.save(update_fields=[*fields, "version", "updated_at"])
         for task_name in self.on_commit_tasks:
             enqueue_on_commit(task_name, declaration.pk)
+        events_publish(declaration_events(declaration, self.changes))
         extra = extra() if callable(extra) else extra
         after = {"status": declaration.status, "version": declaration.version, **(extra or {})}
         if self.reason:

@@ -95,11 +95,11 @@ def _unknown(field_name: str, code: str, list_name: str) -> FieldError:
     return FieldError(
         field_name,
         "unknown_code",
-        _("%(code)s is not in the code list of %(list)s.") % {"code": code, "list": _LIST_LABELS[list_name]},
+        _("%(code)s is not in the code list of %(list)s.") % {"code": code, "list": LIST_LABELS[list_name]},
     )
 
 
-_LIST_LABELS = {
+LIST_LABELS = {
     "country": "countries",
     "currency": "currencies",
     "procedure_code": "procedure codes (CPC)",

@@ -31,6 +31,7 @@ from customs.api.authentication import ApiKeyAuthentication, HasApiScope
 from customs.choices import ApiScope, AuthorisationScope
 from customs.models import ApiClient
 from customs.selectors import trader_list_for_user
+from customs.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from declarations.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from declarations.selectors import declaration_list_for_user
 from payments.api import serializers
@@ -505,14 +506,14 @@ class BankCallbackView(APIView):
         request=serializers.BankCallbackSerializer,
         parameters=[
             OpenApiParameter(
-                orders.TIMESTAMP_HEADER,
+                TIMESTAMP_HEADER,
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
                 required=True,
                 description="Seconds since the epoch, when the bank signed the callback",
             ),
             OpenApiParameter(
-                orders.SIGNATURE_HEADER,
+                SIGNATURE_HEADER,
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
                 required=True,
@@ -572,8 +573,8 @@ class BankCallbackView(APIView):
         result = orders.bank_callback_process(
             bank=request.user.bank,
             body=self.raw_body,
-            timestamp=request.headers.get(orders.TIMESTAMP_HEADER, ""),
-            signature=request.headers.get(orders.SIGNATURE_HEADER, ""),
+            timestamp=request.headers.get(TIMESTAMP_HEADER, ""),
+            signature=request.headers.get(SIGNATURE_HEADER, ""),
         )
         payment = result.payment
         body = {

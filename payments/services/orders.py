@@ -17,8 +17,6 @@ are refused, and every refusal of an authenticated bank is kept in the callback 
 reconciliation. A refused callback writes no payment and no ledger entry.
 """
 
-import hashlib
-import hmac
 import json
 import time
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from django.utils.translation import gettext as _
 from customs.money import round_money, to_decimal
 from customs.services.audit import audit_record
 from customs.services.users import user_language
+from customs.signatures import TIMESTAMP_HEADER, hmac_signature, hmac_signature_matches
 from declarations.models import Declaration
 from declarations.services.lifecycle import declaration_mark_paid
 from payments.choices import CallbackOutcome, JournalKind, OrderKind, OrderStatus, PaymentRoute
@@ -50,8 +49,6 @@ from payments.services.permissions import ensure_payer
 from payments.services.receipts import receipt_issue
 
 REFERENCE_PREFIX = "KRW"
-SIGNATURE_HEADER = "X-Kerwen-Signature"
-TIMESTAMP_HEADER = "X-Kerwen-Timestamp"
 
 
 # --- ISO 11649 creditor references -------------------------------------------------------------
@@ -193,9 +190,8 @@ def payment_order_cancel(*, actor, order: PaymentOrder) -> PaymentOrder:
 
 
 def callback_signature(secret: str, timestamp: str, body: bytes) -> str:
-    """The signature a bank sends: ``sha256=`` + hex HMAC-SHA256 of ``<timestamp>.<body>``."""
-    message = timestamp.encode("ascii") + b"." + body
-    return "sha256=" + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+    """The signature a bank sends (``customs.signatures``, the scheme of Kerwen's own webhooks)."""
+    return hmac_signature(secret, timestamp, body)
 
 
 def callback_authenticate(*, bank: Bank, body: bytes, timestamp: str, signature: str) -> None:
@@ -216,8 +212,7 @@ def callback_authenticate(*, bank: Bank, body: bytes, timestamp: str, signature:
             status=401,
             record=False,
         )
-    expected = callback_signature(bank.callback_secret, timestamp, body)
-    if not hmac.compare_digest(expected, (signature or "").strip()):
+    if not hmac_signature_matches(bank.callback_secret, timestamp, body, signature):
         raise CallbackRejected(
             _("The callback's signature does not match its body."),
             code="bad_signature",

@@ -27,12 +27,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customs.api.authentication import HasApiScope
 from customs.api.errors import ApiConflict
+from customs.api.parsers import TextXmlParser, XmlParser
 from customs.choices import ApiScope
 from customs.selectors import office_list_for_user
 from customs.xmlsafe import DEFAULT_MAX_BYTES, xml_parse
@@ -285,20 +286,6 @@ def _message_refused(problems) -> exceptions.ValidationError:
     refusal = exceptions.ValidationError(detail)
     refusal.lines = lines
     return refusal
-
-
-class XmlParser(BaseParser):
-    """A CC015C message as the request body: kept as bytes, for ``cc015c_read`` to parse safely."""
-
-    media_type = "application/xml"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        # One byte more than the reader accepts, so that it refuses a larger file as too large.
-        return stream.read(DEFAULT_MAX_BYTES + 1) if stream is not None else b""
-
-
-class TextXmlParser(XmlParser):
-    media_type = "text/xml"
 
 
 # --- The movements -------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from transit.choices import MRN_SERIES, TRANSITIONS, MovementStatus, Side
 from transit.data import TransitData
 from transit.models import ArrivalControl, TransitItem, TransitMovement, TransitOffice, TransitStatusChange
 from transit.mrn import mrn_make
+from transit.services.events import movement_event_publish
 from transit.services.permissions import ensure_officer_at, ensure_principal
 from transit.services.stake import amount_at_stake
 
@@ -307,6 +308,15 @@ def _insert(
             actor=actor,
             occurred_at=now,
         )
+        movement_event_publish(
+            movement,
+            action="lodge",
+            from_status="",
+            office_code=departure.code,
+            reason="",
+            occurred_at=now,
+            broker_id=getattr(actor, "broker_id", None),
+        )
         audit_record(
             action="transit.movement.lodged",
             actor=actor,
@@ -343,6 +353,15 @@ class _Move:
             reason=self.reason,
             occurred_at=self.now,
         )
+        movement_event_publish(
+            movement,
+            action=self.name,
+            from_status=self.status_at_start,
+            office_code=self.office.code if self.office else "",
+            reason=self.reason,
+            occurred_at=self.now,
+            broker_id=movement.created_by.broker_id,
+        )
         audit_record(
             action=f"transit.movement.{self.name}",
             actor=self.actor,
@@ -365,7 +384,9 @@ def _begin(*, actor, movement, name: str, office_of, reason: str = "", expected_
     transition = TRANSITIONS[name]
     locked = (
         TransitMovement.objects.select_for_update(of=("self",))
-        .select_related("departure_office__country", "destination_office", "principal", "guarantee")
+        .select_related(
+            "departure_office__country", "destination_office", "principal", "guarantee", "created_by"
+        )
         .get(pk=movement.pk)
     )
     office = office_of(locked)

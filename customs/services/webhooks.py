@@ -1,0 +1,372 @@
+"""Webhooks: traders' and brokers' endpoints, and the delivery of their events as signed JSON POSTs.
+
+A delivery is tried at once (on commit of the change), then again with growing delays (30 s, 90 s,
+4.5 min, ... at most 4 h apart) until the endpoint answers 2xx or ``WEBHOOK_RETRY_HOURS`` have passed
+since the event; then it fails, and stays in the delivery log, where its owner can replay it. The pull
+API (``customs.services.events.event_page``) has every event too, whatever became of its deliveries.
+
+Each POST carries ``X-Kerwen-Event-Id``, ``X-Kerwen-Event-Type``, ``X-Kerwen-Delivery-Id``,
+``X-Kerwen-Timestamp`` and ``X-Kerwen-Signature`` (``customs.signatures``): the receiver checks the
+signature over ``<timestamp>.<body>`` with the endpoint's secret and may refuse old timestamps. A
+replay or a retry is the same body (same event id): receivers de-duplicate by event id.
+
+Endpoints may not point into private networks (``WEBHOOK_ALLOW_PRIVATE_NETWORKS``, on only for
+development and tests): the address is checked on registration and again before every POST.
+"""
+
+import datetime
+import ipaddress
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customs.models.events import (
+    DeliveryStatus,
+    Event,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    webhook_secret_new,
+)
+from customs.queue import enqueue_on_commit
+from customs.services.audit import audit_record
+from customs.services.events import EVENT_KINDS, event_envelope
+from customs.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, hmac_signature
+
+FIRST_RETRY_SECONDS = 30
+RETRY_FACTOR = 3
+MAX_RETRY_SECONDS = 4 * 3600
+# A worker that takes a delivery moves its next attempt this far ahead, so that no other worker (or the
+# sweeper) posts it meanwhile; longer than the POST's timeout.
+CLAIM_SECONDS = 120
+MAX_ENDPOINTS_PER_OWNER = 10
+SWEEP_BATCH = 500
+
+
+class WebhookInvalid(Exception):
+    """Refused endpoint data: ``errors`` maps a field to its translated message, ``codes`` to its code."""
+
+    def __init__(self, errors: dict[str, str], codes: dict[str, str]):
+        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+        self.errors = errors
+        self.codes = codes
+
+
+class WebhookNotAllowed(Exception):
+    pass
+
+
+# --- Endpoints ------------------------------------------------------------------------------------------
+
+
+def _owner_of(actor) -> dict:
+    if getattr(actor, "broker_id", None):
+        return {"broker_id": actor.broker_id}
+    if getattr(actor, "trader_id", None):
+        return {"trader_id": actor.trader_id}
+    raise WebhookNotAllowed(_("Only trader and broker users register webhook endpoints."))
+
+
+def _private_address(host: str) -> bool:
+    """Whether ``host`` is, or resolves to, an address that is not on the public internet."""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError):
+        return False  # unknown host: the POST will fail and say so
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not ip.is_global:
+            return True
+    return False
+
+
+def url_problem(url: str) -> tuple[str, str] | None:
+    """Why ``url`` cannot receive webhooks, as (code, translated message), or ``None``."""
+    parsed = urlparse(url or "")
+    if parsed.scheme not in ("https", "http") or not parsed.hostname:
+        return "invalid_url", _("Give the full address of your endpoint, starting with https://.")
+    if parsed.username or parsed.password:
+        return "invalid_url", _("Put no user name or password in the address; every POST is signed.")
+    if not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
+        if parsed.scheme != "https":
+            return "https_required", _("The address must start with https://.")
+        if _private_address(parsed.hostname):
+            return "private_address", _("The address is in a private network; give a public one.")
+    return None
+
+
+def _kinds_clean(kinds) -> list[str]:
+    kinds = sorted(set(kinds or []))
+    unknown = [kind for kind in kinds if kind not in EVENT_KINDS]
+    if unknown:
+        raise WebhookInvalid(
+            {"kinds": _("Unknown event kinds: %(kinds)s.") % {"kinds": ", ".join(unknown)}},
+            {"kinds": "invalid_choice"},
+        )
+    return kinds
+
+
+def webhook_endpoint_create(*, actor, url: str, description: str = "", kinds=()) -> WebhookEndpoint:
+    """Register an endpoint for the actor's trader or broker (at most ``MAX_ENDPOINTS_PER_OWNER``)."""
+    owner = _owner_of(actor)
+    url = (url or "").strip()
+    problem = url_problem(url)
+    if problem:
+        raise WebhookInvalid({"url": problem[1]}, {"url": problem[0]})
+    kinds = _kinds_clean(kinds)
+    with transaction.atomic():
+        if WebhookEndpoint.objects.filter(**owner).count() >= MAX_ENDPOINTS_PER_OWNER:
+            raise WebhookInvalid(
+                {
+                    "url": _("You have %(max)s endpoints already; remove one first.")
+                    % {"max": MAX_ENDPOINTS_PER_OWNER}
+                },
+                {"url": "too_many_endpoints"},
+            )
+        endpoint = WebhookEndpoint.objects.create(
+            **owner, url=url, description=(description or "").strip()[:200], kinds=kinds, created_by=actor
+        )
+        audit_record(
+            action="customs.webhook_endpoint.created",
+            actor=actor,
+            obj=endpoint,
+            after={"url": url, "kinds": kinds},
+        )
+    return endpoint
+
+
+def webhook_endpoint_update(*, actor, endpoint: WebhookEndpoint, active: bool, kinds=()) -> WebhookEndpoint:
+    """Pause or resume an endpoint, or change the kinds it receives."""
+    kinds = _kinds_clean(kinds)
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        before = {"active": locked.active, "kinds": locked.kinds}
+        locked.active, locked.kinds = active, kinds
+        locked.save(update_fields=["active", "kinds"])
+        audit_record(
+            action="customs.webhook_endpoint.updated",
+            actor=actor,
+            obj=locked,
+            before=before,
+            after={"active": active, "kinds": kinds},
+        )
+    return locked
+
+
+def webhook_endpoint_rotate_secret(*, actor, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """A new signing secret; the old one stops signing at once."""
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        locked.secret = webhook_secret_new()
+        locked.save(update_fields=["secret"])
+        audit_record(action="customs.webhook_endpoint.secret_rotated", actor=actor, obj=locked)
+    return locked
+
+
+def webhook_endpoint_delete(*, actor, endpoint: WebhookEndpoint) -> None:
+    with transaction.atomic():
+        audit_record(
+            action="customs.webhook_endpoint.deleted", actor=actor, obj=endpoint, before={"url": endpoint.url}
+        )
+        endpoint.delete()
+
+
+def webhook_endpoint_list_for_user(user):
+    """The endpoints a user manages: their broker's or their trader's."""
+    if getattr(user, "broker_id", None):
+        return WebhookEndpoint.objects.filter(broker_id=user.broker_id)
+    if getattr(user, "trader_id", None):
+        return WebhookEndpoint.objects.filter(trader_id=user.trader_id)
+    return WebhookEndpoint.objects.none()
+
+
+# --- Deliveries -----------------------------------------------------------------------------------------
+
+
+def retry_delay(attempts: int) -> datetime.timedelta:
+    """The wait after the ``attempts``-th failed try: 30 s, 90 s, 4.5 min, ..., at most 4 h."""
+    seconds = FIRST_RETRY_SECONDS * RETRY_FACTOR ** max(attempts - 1, 0)
+    return datetime.timedelta(seconds=min(seconds, MAX_RETRY_SECONDS))
+
+
+def delivery_body(event: Event) -> bytes:
+    """The JSON body of every delivery of ``event`` (the same for retries and replays)."""
+    return json.dumps(
+        event_envelope(event), cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":")
+    ).encode()
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook is not followed to another address: a redirect is an answer like any non-2xx one."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+@dataclass
+class PostResult:
+    status_code: int | None
+    error: str
+    excerpt: str
+    duration_ms: int
+
+
+def _post(url: str, body: bytes, headers: dict) -> PostResult:
+    started = time.monotonic()
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    status_code, error, excerpt = None, "", ""
+    try:
+        parsed = urlparse(url)
+        if not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS and _private_address(parsed.hostname or ""):
+            raise urllib.error.URLError(_("the address is in a private network"))
+        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+            status_code = response.status
+            excerpt = response.read(500).decode("utf-8", "replace")
+    except urllib.error.HTTPError as answer:
+        status_code = answer.code
+        try:
+            excerpt = answer.read(500).decode("utf-8", "replace")
+        except OSError:
+            excerpt = ""
+    except (urllib.error.URLError, OSError, ValueError) as failure:
+        reason = getattr(failure, "reason", failure)
+        error = str(reason)[:255] or failure.__class__.__name__
+    return PostResult(status_code, error, excerpt[:500], int((time.monotonic() - started) * 1000))
+
+
+def _claim(delivery_id: int, now) -> bool:
+    """Take a due pending delivery for this worker (no other worker posts it meanwhile)."""
+    return bool(
+        WebhookDelivery.objects.filter(
+            pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+        ).update(next_attempt_at=now + datetime.timedelta(seconds=CLAIM_SECONDS))
+    )
+
+
+def webhook_deliver(delivery_id: int) -> str:
+    """Try a delivery once if it is due; returns its status afterwards (the task's work).
+
+    Idempotent: a delivery already delivered, failed, not due, or being tried by another worker is left
+    alone.
+    """
+    now = timezone.now()
+    if not _claim(delivery_id, now):
+        return WebhookDelivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first() or ""
+    delivery = WebhookDelivery.objects.select_related("endpoint", "event").get(pk=delivery_id)
+    endpoint, event = delivery.endpoint, delivery.event
+    if not endpoint.active:
+        WebhookDelivery.objects.filter(pk=delivery_id).update(
+            status=DeliveryStatus.FAILED, last_error=_("The endpoint is paused.")[:255]
+        )
+        return DeliveryStatus.FAILED
+    body = delivery_body(event)
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Kerwen-Webhooks/1",
+        "X-Kerwen-Event-Id": str(event.pk),
+        "X-Kerwen-Event-Type": event.kind,
+        "X-Kerwen-Delivery-Id": str(delivery.pk),
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: hmac_signature(endpoint.secret, timestamp, body),
+    }
+    result = _post(endpoint.url, body, headers)
+    return _record(delivery, result, started_at=now)
+
+
+def _record(delivery: WebhookDelivery, result: PostResult, *, started_at) -> str:
+    succeeded = result.status_code is not None and 200 <= result.status_code < 300
+    with transaction.atomic():
+        locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        locked.attempts += 1
+        WebhookAttempt.objects.create(
+            delivery=locked,
+            number=locked.attempts,
+            attempted_at=started_at,
+            status_code=result.status_code,
+            error=result.error,
+            response_excerpt=result.excerpt,
+            duration_ms=result.duration_ms,
+        )
+        locked.last_status_code = result.status_code
+        locked.last_error = result.error or (
+            "" if succeeded else _("The endpoint answered %(code)s.") % {"code": result.status_code}
+        )
+        if succeeded:
+            locked.status, locked.delivered_at, locked.next_attempt_at = (
+                DeliveryStatus.DELIVERED,
+                timezone.now(),
+                None,
+            )
+        else:
+            next_at = timezone.now() + retry_delay(locked.attempts)
+            deadline = locked.created_at + datetime.timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
+            if next_at > deadline:
+                locked.status, locked.next_attempt_at = DeliveryStatus.FAILED, None
+            else:
+                locked.next_attempt_at = next_at
+        locked.save(
+            update_fields=[
+                "attempts",
+                "last_status_code",
+                "last_error",
+                "status",
+                "delivered_at",
+                "next_attempt_at",
+            ]
+        )
+    return locked.status
+
+
+def webhook_delivery_replay(*, actor, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery's event again to its endpoint, as a new delivery (its own attempts and retries)."""
+    now = timezone.now()
+    with transaction.atomic():
+        replay = WebhookDelivery.objects.create(
+            endpoint=delivery.endpoint,
+            event=delivery.event,
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=now,
+            created_at=now,
+            replay_of=delivery,
+        )
+        audit_record(
+            action="customs.webhook_delivery.replayed",
+            actor=actor,
+            obj=replay,
+            after={"event": delivery.event_id, "replay_of": delivery.pk},
+        )
+        enqueue_on_commit("customs.deliver_webhook", replay.pk)
+    return replay
+
+
+def webhook_deliveries_due(now=None) -> list[int]:
+    """Pending deliveries whose attempt is due (their task was lost, or it is time to retry)."""
+    now = now or timezone.now()
+    return list(
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+
+
+def webhook_delivery_list_for_user(user):
+    """The deliveries to the user's endpoints, newest first, for the delivery log."""
+    return (
+        WebhookDelivery.objects.filter(endpoint__in=webhook_endpoint_list_for_user(user))
+        .select_related("endpoint", "event")
+        .order_by("-created_at", "-pk")
+    )

@@ -1,0 +1,155 @@
+"""Imports of ASYCUDA World and WCO DM files as drafts, with the report (the service, in the database)."""
+
+import pytest
+
+from customs.models import Country
+from declarations.models import Declaration, DeclarationImport
+from declarations.services.errors import DeclarationInvalid, NotAuthorised
+from declarations.services.imports import declaration_import_request, declaration_import_run
+
+pytestmark = pytest.mark.django_db
+
+ASYCUDA_FILES = {
+    "albania_sc001cs_CAA_21_TETOR_KORE_8.xml": 9,
+    "albania_sc001cs_ENERGO_IM4_TURQI.xml": 1,
+    "albania_sc001cs_FORD_IM4_902.xml": 1,
+    "albania_sc001cs_TENDENCA_IM7_48228.xml": 1,
+    "grenada_autobot_Apr2015-11971-F4a.xml": 1,
+    "grenada_autobot_Asycuda421Sample5.xml": 3,
+    "grenada_autobot_new3_IM7_190items.xml": 190,
+    "nepal_ushan7_sample_xml_format_IM4_119items.xml": 119,
+}
+
+
+def _import(
+    world, content, *, user="broker", filename="declaration.xml", trader="101012345678", office="TMA01"
+):
+    record = declaration_import_request(
+        actor=world["users"][user], content=content, filename=filename, trader_code=trader, office_code=office
+    )
+    declaration_import_run(record.pk)
+    record.refresh_from_db()
+    return record
+
+
+@pytest.mark.parametrize("name", sorted(ASYCUDA_FILES))
+def test_every_asycuda_sample_becomes_a_draft_with_its_report(world, asycuda_dir, name):
+    record = _import(world, (asycuda_dir / name).read_bytes(), filename=name)
+
+    assert record.status == "done", (record.error_code, record.error_message)
+    declaration = record.declaration
+    assert declaration.status == "stored"
+    assert declaration.items.count() == ASYCUDA_FILES[name]
+    assert record.report["items"] == ASYCUDA_FILES[name]
+    assert record.report["format"] == "asycuda"
+    assert (declaration.office.code, declaration.trader, declaration.broker) == (
+        "TMA01",
+        world["trader_a"],
+        world["broker"],
+    )
+    assert record.report["mapped"] and record.report["left_out"]
+    assert record.format == "asycuda"
+    assert record.duration_ms is not None
+
+
+def test_unknown_codes_are_flagged_with_their_value_never_dropped(world, asycuda_dir):
+    record = _import(world, (asycuda_dir / "albania_sc001cs_FORD_IM4_902.xml").read_bytes())
+
+    flagged = {(entry["field"], entry["value"]): entry for entry in record.report["flagged"]}
+    declaration = record.declaration
+    # The file's office and consignee are not Kerwen's: the uploader's choice is used, and said.
+    assert flagged[("office", "AL110000")]["code"] == "unknown_office"
+    assert flagged[("trader", "XB53AED")]["code"] == "unknown_party"
+    assert flagged[("declarant", "XE1A622")]["code"] == "other_declarant"
+    assert flagged[("items[1].origin", "ES")]["code"] == "unknown_code"
+    assert flagged[("dispatch_country", "SI")]["message"] == (
+        "SI is not in Kerwen's code list of countries: left empty on the draft; choose the right code."
+    )
+    assert declaration.dispatch_country_id is None
+    assert declaration.items.get(number=1).commodity_code == "8703321900"
+    # Every code the reader mapped is on the draft, or flagged with its value.
+    mapped = {entry["field"]: entry["value"] for entry in record.report["mapped"]}
+    for field, list_field in [("dispatch_country", "dispatch_country"), ("items[1].origin", "origin")]:
+        value = mapped.get(field)
+        if value is None:
+            continue
+        on_draft = (
+            getattr(declaration, f"{list_field}_id")
+            if not field.startswith("items")
+            else getattr(declaration.items.get(number=1), f"{list_field}_id")
+        )
+        assert on_draft == value.upper() or (field, value.upper()) in flagged, field
+
+
+def test_a_known_country_is_kept_on_the_draft(world, asycuda_dir):
+    Country.objects.get_or_create(code="TR", defaults={"name_en": "Türkiye"})
+    record = _import(world, (asycuda_dir / "albania_sc001cs_ENERGO_IM4_TURQI.xml").read_bytes())
+    assert record.declaration.dispatch_country_id == "TR"
+    assert all(entry["value"] != "TR" for entry in record.report["flagged"])
+
+
+def test_the_files_tax_lines_are_compared_with_kerwens(world, asycuda_dir):
+    record = _import(world, (asycuda_dir / "grenada_autobot_Asycuda421Sample5.xml").read_bytes())
+
+    rows = record.report["tax_comparison"]
+    file_rows = [row for row in rows if row["file_tax"]]
+    assert [(row["item"], row["file_tax"]) for row in file_rows[:3]] == [(1, "CET"), (1, "CSC"), (1, "VAT")]
+    assert {row["kerwen_tax"] for row in file_rows} == {"import_duty", "customs_fee", "vat"}
+    assert all(row["file_amount"] is not None for row in file_rows)
+
+
+def test_a_hostile_file_is_refused_and_nothing_is_made(world):
+    laughs = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<ASYCUDA><Item>&lol2;</Item></ASYCUDA>"""
+    xxe = b"""<?xml version="1.0"?>
+<!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><ASYCUDA><Item>&xxe;</Item></ASYCUDA>"""
+    deep = b"<ASYCUDA>" + b"<a>" * 200 + b"</a>" * 200 + b"</ASYCUDA>"
+    for content, code in [(laughs, "entities_forbidden"), (xxe, "entities_forbidden"), (deep, "too_deep")]:
+        record = _import(world, content)
+        assert (record.status, record.error_code) == ("failed", code)
+        assert record.declaration is None
+    assert not Declaration.objects.exists()
+
+
+def test_a_huge_file_is_refused_on_upload(world):
+    with pytest.raises(DeclarationInvalid) as refused:
+        declaration_import_request(
+            actor=world["users"]["broker"],
+            content=b"<ASYCUDA>" + b" " * (17 * 1024 * 1024),
+            filename="big.xml",
+        )
+    assert refused.value.errors[0].code == "too_large"
+    assert not DeclarationImport.objects.exists()
+
+
+def test_not_a_declaration_is_refused_with_the_reason(world):
+    record = _import(world, b"<Invoice><Total>3</Total></Invoice>")
+    assert (record.status, record.error_code) == ("failed", "unknown_format")
+    assert "Invoice" in record.error_message
+    broken = _import(world, b"<ASYCUDA>\n<Item>\n</ASYCUDA>")
+    assert (broken.status, broken.error_code) == ("failed", "not_well_formed")
+    assert broken.problems[0]["line"] == 3
+
+
+def test_who_may_import(world, asycuda_dir):
+    content = (asycuda_dir / "albania_sc001cs_FORD_IM4_902.xml").read_bytes()
+    with pytest.raises(NotAuthorised):
+        declaration_import_request(actor=world["users"]["officer"], content=content, filename="x.xml")
+    with pytest.raises(DeclarationInvalid) as refused:
+        declaration_import_request(
+            actor=world["users"]["broker_other"],
+            content=content,
+            filename="x.xml",
+            trader_code="101012345678",
+        )
+    assert refused.value.errors[0].code == "declarant_not_authorised"
+    without_choice = _import(world, content, trader="")
+    assert (without_choice.status, without_choice.error_code) == ("failed", "trader_required")
+    assert not Declaration.objects.exists()
+
+
+def test_an_import_runs_once(world, asycuda_dir):
+    record = _import(world, (asycuda_dir / "albania_sc001cs_FORD_IM4_902.xml").read_bytes())
+    assert declaration_import_run(record.pk) == "done"
+    assert Declaration.objects.count() == 1
