@@ -13,13 +13,8 @@ from customs.models import AdditionalProcedureCode, Country, DocumentType, Proce
 from customs.reference_cache import reference_cache_clear
 from customs.xmlsafe import xml_parse, xml_validate
 from declarations.exchange.base import ImportUnreadable
-from declarations.exchange.wcodm import (
-    WCODM_SCHEMA_DIR,
-    _decimal_text,
-    wcodm_read,
-    wcodm_schema,
-    wcodm_write,
-)
+from declarations.exchange.wcodm import WCODM_SCHEMA_DIR, wcodm_read, wcodm_schema, wcodm_write
+from declarations.exchange.wcodm.write import _decimal_text
 from declarations.models import Declaration, DeclarationDocument
 from declarations.services.drafts import GENERAL_NUMBER_FIELDS, GENERAL_TEXT_FIELDS, declaration_create
 from declarations.services.validation import GENERAL_CODE_FIELDS
