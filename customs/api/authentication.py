@@ -51,3 +51,15 @@ class HasApiScope(permissions.BasePermission):
             return True
         required = getattr(view, "required_scope", None)
         return required is None or required in request.auth.scopes
+
+
+class ReadWriteScopes:
+    """A view mixin for ``HasApiScope``: API keys need ``read_scope`` for GET and HEAD, ``write_scope``
+    for everything else."""
+
+    read_scope: str | None = None
+    write_scope: str | None = None
+
+    @property
+    def required_scope(self):
+        return self.read_scope if self.request.method in ("GET", "HEAD") else self.write_scope

@@ -16,7 +16,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from customs.api.authentication import HasApiScope
+from customs.api.authentication import HasApiScope, ReadWriteScopes
 from customs.api.parsers import TextXmlParser, XmlParser
 from customs.choices import ApiScope
 from customs.xmlsafe import DEFAULT_MAX_BYTES
@@ -70,18 +70,14 @@ OFFICE = OpenApiParameter(
         summary="One import: its status, then the draft and the report, or why it was refused"
     ),
 )
-class DeclarationImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DeclarationImportViewSet(
+    ReadWriteScopes, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = DeclarationImportSerializer
     permission_classes = [*viewsets.GenericViewSet.permission_classes, HasApiScope]
     parser_classes = [XmlParser, TextXmlParser, MultiPartParser]
 
-    @property
-    def required_scope(self):
-        return (
-            ApiScope.DECLARATIONS_READ
-            if self.request.method in ("GET", "HEAD")
-            else ApiScope.DECLARATIONS_WRITE
-        )
+    read_scope, write_scope = ApiScope.DECLARATIONS_READ, ApiScope.DECLARATIONS_WRITE
 
     def get_queryset(self):
         return declaration_import_list_for_user(self.request.user).select_related("trader", "office")

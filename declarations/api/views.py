@@ -24,7 +24,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from customs.api.authentication import HasApiScope
+from customs.api.authentication import HasApiScope, ReadWriteScopes
 from customs.api.errors import ApiConflict
 from customs.choices import ApiScope
 from declarations.api import serializers
@@ -116,6 +116,7 @@ DECLARATION_EXAMPLE = OpenApiExample(
     destroy=extend_schema(summary="Withdraw a draft", parameters=[IF_MATCH]),
 )
 class DeclarationViewSet(
+    ReadWriteScopes,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -128,13 +129,7 @@ class DeclarationViewSet(
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     filterset_fields = ["status", "declaration_type", "lrn"]
 
-    @property
-    def required_scope(self):
-        return (
-            ApiScope.DECLARATIONS_READ
-            if self.request.method in ("GET", "HEAD")
-            else ApiScope.DECLARATIONS_WRITE
-        )
+    read_scope, write_scope = ApiScope.DECLARATIONS_READ, ApiScope.DECLARATIONS_WRITE
 
     def get_queryset(self):
         declarations = declaration_list_for_user(self.request.user).order_by("-created_at", "-pk")

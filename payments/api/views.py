@@ -27,7 +27,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
-from customs.api.authentication import ApiKeyAuthentication, HasApiScope
+from customs.api.authentication import ApiKeyAuthentication, HasApiScope, ReadWriteScopes
 from customs.choices import ApiScope, AuthorisationScope
 from customs.models import ApiClient
 from customs.selectors import trader_list_for_user
@@ -107,16 +107,14 @@ class IsBankIntegration(permissions.BasePermission):
         return bank is not None and bank.active
 
 
-class PaymentsViewSet(viewsets.GenericViewSet):
+class PaymentsViewSet(ReadWriteScopes, viewsets.GenericViewSet):
     """Common to the payer's endpoints: a signed-in user, or an API key (a broker's or a trader's
     software) with ``payments:read`` to read and ``payments:write`` to order and pay; PaymentError in
     the envelope."""
 
     permission_classes = [permissions.IsAuthenticated, HasApiScope]
 
-    @property
-    def required_scope(self):
-        return ApiScope.PAYMENTS_READ if self.request.method in ("GET", "HEAD") else ApiScope.PAYMENTS_WRITE
+    read_scope, write_scope = ApiScope.PAYMENTS_READ, ApiScope.PAYMENTS_WRITE
 
     parser_classes = [JSONParser]
     filter_backends = []  # the lists are short and filtered by who asks

@@ -31,7 +31,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customs.api.authentication import HasApiScope
+from customs.api.authentication import HasApiScope, ReadWriteScopes
 from customs.api.errors import ApiConflict
 from customs.api.parsers import TextXmlParser, XmlParser
 from customs.choices import ApiScope
@@ -386,12 +386,9 @@ class TransitErrorsMixin:
         return Response(data, status=status_code, headers={"ETag": _etag(movement)})
 
 
-class TransitScopeMixin:
+class TransitScopeMixin(ReadWriteScopes):
     permission_classes = [permissions.IsAuthenticated, HasApiScope]
-
-    @property
-    def required_scope(self):
-        return ApiScope.TRANSIT_READ if self.request.method in ("GET", "HEAD") else ApiScope.TRANSIT_WRITE
+    read_scope, write_scope = ApiScope.TRANSIT_READ, ApiScope.TRANSIT_WRITE
 
 
 class MovementViewSet(TransitErrorsMixin, TransitScopeMixin, viewsets.GenericViewSet):
