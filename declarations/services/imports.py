@@ -36,6 +36,7 @@ from customs.services.audit import audit_record
 from customs.xmlsafe import DEFAULT_MAX_BYTES, XmlRefused, xml_parse
 from declarations.choices import DeclarationType
 from declarations.exchange.base import ImportedDeclaration, ImportReport, ImportUnreadable
+from declarations.exchange.wcodm.common import UNITS_BY_CODE
 from declarations.models import Declaration, DeclarationDocument, DeclarationImport
 from declarations.services import drafts
 from declarations.services.errors import DeclarationInvalid, FieldError, NotAuthorised
@@ -47,6 +48,7 @@ from declarations.services.validation import (
     LIST_LABELS,
     references_check,
 )
+from tariff.expressions import Unit
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,20 @@ MONEY_FIELDS = [
 ITEM_MONEY_FIELDS = ["invoice_price"]
 ITEM_MASS_FIELDS = ["gross_mass", "net_mass"]
 LARGEST_FIGURE = Decimal("1e13")  # 18 digits with 4 or 6 after the point
+
+# Units of supplementary quantities: Kerwen's own (``tariff.expressions.Unit``), and the codes other
+# systems use for them (UN/ECE Recommendation 20 as WCO DM writes them, plus ASYCUDA's usual ones).
+KERWEN_UNITS = {unit.value for unit in Unit}
+UNIT_ALIASES = {
+    **UNITS_BY_CODE,
+    "NMB": "item",
+    "PCE": "item",
+    "U": "item",
+    "PR": "pair",
+    "KGM": "kg",
+    "KG": "kg",
+    "L": "l",
+}
 
 # The tax codes of other systems' tax lines and the Kerwen tax each compares with.
 FILE_TAX_CODES = {
@@ -432,6 +448,7 @@ def _clean(data: dict, report: ImportReport) -> None:
             _figure_clean(item, name, MONEY_PLACES, f"{prefix}.{name}", report)
         for name in ITEM_MASS_FIELDS:
             _figure_clean(item, name, MASS_PLACES, f"{prefix}.{name}", report)
+        _quantities_clean(item, f"{prefix}.quantities", report)
     # What the draft's own check still refuses (a negative figure, net above gross): left empty, flagged.
     for error in references_check(data, data.get("items") or []):
         container, name = _container_of(data, error.field)
@@ -440,6 +457,29 @@ def _clean(data: dict, report: ImportReport) -> None:
         value = container.get(name)
         container[name] = None
         report.flag(_item_label(error.field), value, error.code, error.message + " " + _("Left empty."))
+
+
+def _quantities_clean(item: dict, label: str, report: ImportReport) -> None:
+    """Supplementary quantities in Kerwen's units: the file's unit codes (UN/ECE Recommendation 20, and
+    ASYCUDA's NMB) translated; a unit Kerwen does not know is flagged with its quantity and left out."""
+    quantities = {}
+    for unit, quantity in (item.get("quantities") or {}).items():
+        code = str(unit).strip()
+        kerwen_unit = code.lower() if code.lower() in KERWEN_UNITS else UNIT_ALIASES.get(code.upper())
+        if kerwen_unit is None:
+            report.flag(
+                label,
+                f"{quantity} {code}",
+                "unknown_unit",
+                _("Kerwen has no unit %(unit)s: the quantity is left out; give it in the tariff's unit.")
+                % {"unit": code},
+            )
+            continue
+        figure = {"quantity": quantity}
+        _figure_clean(figure, "quantity", MASS_PLACES, label, report)
+        if figure["quantity"] is not None:
+            quantities[kerwen_unit] = figure["quantity"]
+    item["quantities"] = quantities
 
 
 def _container_of(data: dict, field_name: str):
@@ -604,6 +644,11 @@ def _lodgement_view(declaration: Declaration, actor, imported: ImportedDeclarati
 
     declaration = Declaration.objects.select_related("office", "trader", "broker").get(pk=declaration.pk)
     errors, assessment = declaration_preview(actor=actor, declaration=declaration)
+    assessment_problem = ""
+    if assessment is None and imported.file_taxes:
+        # Lodging would refuse the draft, but the tariff engine may still compute its taxes (it needs
+        # neither a procedure code nor a package kind): the comparison is worth having early.
+        assessment, assessment_problem = _assessment_anyway(declaration)
     view = {
         "lodgement_errors": [
             {"field": _item_label(error.field), "code": error.code, "message": error.message}
@@ -618,13 +663,29 @@ def _lodgement_view(declaration: Declaration, actor, imported: ImportedDeclarati
             "customs_value": str(assessment.customs_value),
             "total": str(assessment.total),
             "day": assessment.day.isoformat(),
+            # Computed although lodging would still refuse the draft (``lodgement_errors``).
+            "provisional": bool(errors),
         }
     if imported.file_taxes:
-        view["tax_comparison"] = _tax_comparison(imported, assessment)
+        view["tax_comparison"] = _tax_comparison(imported, assessment, assessment_problem)
+    view["assessment_problem"] = assessment_problem
     return view
 
 
-def _tax_comparison(imported: ImportedDeclaration, assessment) -> list[dict]:
+def _assessment_anyway(declaration: Declaration):
+    """The engine's assessment of a draft that lodging would still refuse, or why it cannot be made."""
+    from declarations.services.assessment import assessment_input
+    from tariff.engine import AssessmentError, assess
+
+    items = list(declaration.items.all())
+    documents = list(declaration.documents.all())
+    try:
+        return assess(assessment_input(declaration, items, documents, day=timezone.localdate())), ""
+    except AssessmentError as error:
+        return None, _item_label(error.field) + ": " + str(error) if error.field else str(error)
+
+
+def _tax_comparison(imported: ImportedDeclaration, assessment, problem: str = "") -> list[dict]:
     """The file's tax lines beside Kerwen's, per item and tax; Kerwen's lines the file lacks come last.
 
     Amounts are in each system's national currency (the file's may not be Kerwen's), so the difference
@@ -667,7 +728,7 @@ def _tax_comparison(imported: ImportedDeclaration, assessment) -> list[dict]:
                 if assessment is not None and measure_type
                 else _("Kerwen does not know this tax code.")
                 if not measure_type
-                else _("Kerwen cannot assess the draft yet.")
+                else _("Kerwen cannot assess the draft yet: %(problem)s") % {"problem": problem or "?"}
             )
         elif line.amount is not None and file_currency and file_currency == currency:
             row["amount_difference"] = str(tax.amount - line.amount)

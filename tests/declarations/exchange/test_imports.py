@@ -5,7 +5,8 @@ import pytest
 from customs.models import Country
 from declarations.models import Declaration, DeclarationImport
 from declarations.services.errors import DeclarationInvalid, NotAuthorised
-from declarations.services.imports import declaration_import_request, declaration_import_run
+from declarations.services.imports import KERWEN_UNITS, declaration_import_request, declaration_import_run
+from tests.declarations.conftest import CAR
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +51,8 @@ def test_every_asycuda_sample_becomes_a_draft_with_its_report(world, asycuda_dir
     assert record.report["mapped"] and record.report["left_out"]
     assert record.format == "asycuda"
     assert record.duration_ms is not None
+    for item in declaration.items.all():  # the file's unit codes (NMB, ...) are Kerwen's units on the draft
+        assert set(item.quantities) <= KERWEN_UNITS, item.quantities
 
 
 def test_unknown_codes_are_flagged_with_their_value_never_dropped(world, asycuda_dir):
@@ -153,3 +156,32 @@ def test_an_import_runs_once(world, asycuda_dir):
     record = _import(world, (asycuda_dir / "albania_sc001cs_FORD_IM4_902.xml").read_bytes())
     assert declaration_import_run(record.pk) == "done"
     assert Declaration.objects.count() == 1
+
+
+def test_the_comparison_puts_kerwens_figures_beside_the_files(world, asycuda_dir):
+    """The Grenada file with three items, its commodity codes changed to a line of Kerwen's tariff (a car)
+    and every origin given:
+    the draft still lacks what lodging needs (a CPC Kerwen knows), but the engine assesses it, and each of
+    the file's tax lines has Kerwen's beside it."""
+    from lxml import etree
+
+    tree = etree.fromstring((asycuda_dir / "grenada_autobot_Asycuda421Sample5.xml").read_bytes())
+    for hs in tree.iter("HScode"):
+        hs.find("Commodity_code").text, hs.find("Precision_1").text = CAR[:8], CAR[8:]
+    for origin in tree.iter("Country_of_origin_code"):
+        origin.text = "CN"  # items 2 and 3 are of GB, not a country of the test world: the engine needs one
+    record = _import(world, etree.tostring(tree, xml_declaration=True, encoding="UTF-8"))
+
+    assert record.status == "done"
+    report = record.report
+    assert report["lodgement_errors"]  # the CPC 7000 is not in the test world's code list
+    assert report["assessment"]["provisional"] is True
+    rows = {(row["item"], row["file_tax"]): row for row in report["tax_comparison"]}
+    vat = rows[(1, "VAT")]
+    assert (vat["kerwen_tax"], vat["file_rate"], vat["file_amount"]) == ("vat", "15", "925.83")
+    assert vat["kerwen_amount"] is not None and vat["kerwen_currency"] == "TMT"
+    items = {row["item"] for row in report["tax_comparison"] if row["kerwen_amount"] is not None}
+    assert items == {1, 2, 3, None}  # None: Kerwen's customs fee is on the declaration, not per item
+    assert [row["note"] for row in report["tax_comparison"] if row["item"] is None] == [
+        "The file has no such tax on this item."
+    ]
