@@ -134,3 +134,29 @@ def test_authorisation(world, asycuda_dir):
     assert [row["id"] for row in broker.get("/api/v1/declaration-imports/").json()["results"]] == [
         created["id"]
     ]
+
+
+def test_hostile_files_are_refused_with_a_clear_error(world):
+    client = _client(world["users"]["broker"])
+    xxe = b"""<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<ASYCUDA><Item>&secret;</Item></ASYCUDA>"""
+    created = client.post(
+        "/api/v1/declaration-imports/?trader=101012345678&office=TMA01",
+        data=xxe,
+        content_type="application/xml",
+    ).json()
+    declaration_import_run(created["id"])
+    refused = client.get(f"/api/v1/declaration-imports/{created['id']}/").json()
+    assert (refused["status"], refused["error_code"]) == ("failed", "entities_forbidden")
+    assert "root:" not in str(refused)  # nothing of the file named was read
+    assert refused["declaration"] is None
+
+    huge = client.post(
+        "/api/v1/declaration-imports/?trader=101012345678",
+        data=b"<ASYCUDA>" + b"<Item/>" * (3 * 1024 * 1024) + b"</ASYCUDA>",
+        content_type="application/xml",
+    )
+    assert huge.status_code == 400
+    assert huge.json()["error"]["fields"]["file"][0]["code"] == "too_large"
+    assert DeclarationImport.objects.count() == 1
