@@ -185,3 +185,22 @@ def test_the_comparison_puts_kerwens_figures_beside_the_files(world, asycuda_dir
     assert [row["note"] for row in report["tax_comparison"] if row["item"] is None] == [
         "The file has no such tax on this item."
     ]
+
+
+def test_an_import_whose_task_was_lost_is_queued_again_by_the_sweeper(world, asycuda_dir):
+    import datetime
+
+    from django.utils import timezone
+
+    from declarations.services.imports import declaration_imports_pending
+
+    content = (asycuda_dir / "albania_sc001cs_FORD_IM4_902.xml").read_bytes()
+    waiting = declaration_import_request(actor=world["users"]["broker"], content=content, filename="a.xml")
+    fresh = declaration_import_request(actor=world["users"]["broker"], content=content, filename="b.xml")
+    done = _import(world, content)
+    DeclarationImport.objects.filter(pk__in=[waiting.pk, done.pk]).update(
+        created_at=timezone.now() - datetime.timedelta(minutes=5)
+    )
+
+    assert declaration_imports_pending() == [waiting.pk]
+    assert fresh.pk not in declaration_imports_pending()
