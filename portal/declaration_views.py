@@ -20,7 +20,12 @@ from customs.models import Trader
 from customs.selectors import trader_list_for_user
 from declarations.models import GENERAL_SEGMENT_FIELDS, Declaration, DeclarationDocument, DeclarationItem
 from declarations.presentation import document_file_response, field_label, print_links
-from declarations.selectors import declaration_actions_for, declaration_detail, declaration_list_for_user
+from declarations.selectors import (
+    declaration_actions_for,
+    declaration_detail,
+    declaration_import_list_for_user,
+    declaration_list_for_user,
+)
 from declarations.services.drafts import (
     ATTACHABLE_STATES,
     declaration_create,
@@ -245,6 +250,12 @@ def _render_page(request, declaration, *, errors=None, forms=None, status=200, c
         "actions": actions,
         "check": check,
         "print_links": print_links(declaration),
+        # The import this draft came from, if the user may see it (its report's points to check).
+        "source_import": declaration_import_list_for_user(request.user)
+        .filter(declaration=declaration)
+        .first()
+        if declaration.is_editable
+        else None,
         "can_attach": declaration.status in ATTACHABLE_STATES
         and is_declarant_side(request.user, declaration),
         "document_form": forms.get("document") or DocumentForm(),

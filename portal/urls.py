@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import declaration_views, payment_views, transit_views, views
+from portal import declaration_views, import_views, payment_views, transit_views, views, webhook_views
 
 app_name = "portal"
 urlpatterns = [
@@ -10,6 +10,14 @@ urlpatterns = [
     path("tariff/<str:code>/", views.tariff_line, name="tariff-line"),
     path("declarations/", declaration_views.declaration_list, name="declaration-list"),
     path("declarations/new/", declaration_views.declaration_new, name="declaration-new"),
+    # Imports of declaration files (ASYCUDA World, WCO DM 3.6) as drafts, with their reports.
+    path("declarations/import/", import_views.declaration_import_upload, name="declaration-import"),
+    path("declarations/imports/", import_views.declaration_import_list, name="declaration-import-list"),
+    path(
+        "declarations/imports/<int:pk>/",
+        import_views.declaration_import_page,
+        name="declaration-import-detail",
+    ),
     path("declarations/<int:pk>/", declaration_views.declaration_page, name="declaration-detail"),
     path("declarations/<int:pk>/edit/", declaration_views.declaration_edit, name="declaration-edit"),
     path("declarations/<int:pk>/lodge/", declaration_views.declaration_lodge_view, name="declaration-lodge"),
@@ -63,4 +71,17 @@ urlpatterns = [
     # Notifications of any module (an overdue movement, say), for every portal user.
     path("notifications/", transit_views.notification_list, name="notification-list"),
     path("notifications/<int:pk>/read/", transit_views.notification_read, name="notification-read"),
+    # Webhooks: the trader's or broker's endpoints, their secrets and delivery logs.
+    path("webhooks/", webhook_views.webhook_list, name="webhook-list"),
+    path("webhooks/<int:pk>/", webhook_views.webhook_detail, name="webhook-detail"),
+    path("webhooks/<int:pk>/events/", webhook_views.webhook_kinds, name="webhook-kinds"),
+    path("webhooks/<int:pk>/pause/", webhook_views.webhook_pause, name="webhook-pause"),
+    path("webhooks/<int:pk>/resume/", webhook_views.webhook_resume, name="webhook-resume"),
+    path("webhooks/<int:pk>/secret/", webhook_views.webhook_rotate_secret, name="webhook-rotate"),
+    path("webhooks/<int:pk>/remove/", webhook_views.webhook_delete, name="webhook-delete"),
+    path(
+        "webhooks/<int:pk>/deliveries/<int:delivery_pk>/replay/",
+        webhook_views.webhook_replay,
+        name="webhook-replay",
+    ),
 ]

@@ -51,6 +51,9 @@ MAX_RETRY_SECONDS = 4 * 3600
 CLAIM_SECONDS = 120
 MAX_ENDPOINTS_PER_OWNER = 10
 SWEEP_BATCH = 500
+EVENT_ID_HEADER = "X-Kerwen-Event-Id"  # receivers de-duplicate by it: retries and replays repeat it
+EVENT_TYPE_HEADER = "X-Kerwen-Event-Type"
+DELIVERY_ID_HEADER = "X-Kerwen-Delivery-Id"
 
 
 class WebhookInvalid(Exception):
@@ -277,9 +280,9 @@ def webhook_deliver(delivery_id: int) -> str:
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "Kerwen-Webhooks/1",
-        "X-Kerwen-Event-Id": str(event.pk),
-        "X-Kerwen-Event-Type": event.kind,
-        "X-Kerwen-Delivery-Id": str(delivery.pk),
+        EVENT_ID_HEADER: str(event.pk),
+        EVENT_TYPE_HEADER: event.kind,
+        DELIVERY_ID_HEADER: str(delivery.pk),
         TIMESTAMP_HEADER: timestamp,
         SIGNATURE_HEADER: hmac_signature(endpoint.secret, timestamp, body),
     }
@@ -332,7 +335,10 @@ def _record(delivery: WebhookDelivery, result: PostResult, *, started_at) -> str
 
 
 def webhook_delivery_replay(*, actor, delivery: WebhookDelivery) -> WebhookDelivery:
-    """Send a delivery's event again to its endpoint, as a new delivery (its own attempts and retries)."""
+    """Send a delivery's event again to its endpoint, as a new delivery (its own attempts and retries);
+    ``WebhookNotAllowed`` while the endpoint is paused."""
+    if not delivery.endpoint.active:
+        raise WebhookNotAllowed(_("The endpoint is paused: resume it, then replay."))
     now = timezone.now()
     with transaction.atomic():
         replay = WebhookDelivery.objects.create(

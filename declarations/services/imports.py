@@ -413,7 +413,8 @@ def _figure_clean(container: dict, name: str, places: Decimal, label: str, repor
             "rounded",
             _("Rounded to %(value)s, the precision Kerwen keeps.") % {"value": rounded},
         )
-    container[name] = rounded
+        number = rounded
+    container[name] = number  # as the file wrote it when it fits: 1 stays 1, not 1.000000
 
 
 def _clean(data: dict, report: ImportReport) -> None:

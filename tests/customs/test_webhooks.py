@@ -290,3 +290,16 @@ def test_a_private_address_is_refused_again_when_posting(parties, settings):
 
     (attempt,) = WebhookAttempt.objects.filter(delivery=delivery)
     assert attempt.error == "the address is in a private network"
+
+
+def test_a_paused_endpoint_is_not_replayed_to(parties, receiver):
+    endpoint = webhook_endpoint_create(actor=parties["trader_user"], url=receiver.url)
+    _publish(parties["trader"])
+    delivery = _only_delivery(endpoint)
+    webhook_endpoint_update(actor=parties["trader_user"], endpoint=endpoint, active=False)
+
+    with pytest.raises(WebhookNotAllowed):
+        webhook_delivery_replay(
+            actor=parties["trader_user"], delivery=WebhookDelivery.objects.get(pk=delivery.pk)
+        )
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 1

@@ -143,10 +143,11 @@ def test_round_trip_export_import_gives_an_equivalent_declaration(world):
     for ours, theirs in zip(original_items, copy_items, strict=True):
         for name in ITEM:
             assert getattr(theirs, name) == getattr(ours, name), (ours.number, name)
-    documents = lambda declaration: sorted(  # noqa: E731
-        DeclarationDocument.objects.filter(declaration=declaration).values_list("item_number", "document_type_id", "reference", "issued_on"),
-        key=str,
-    )
+
+    def documents(declaration):
+        rows = DeclarationDocument.objects.filter(declaration=declaration)
+        return sorted(rows.values_list("item_number", "document_type_id", "reference", "issued_on"), key=str)
+
     assert documents(copy) == documents(original)
     assert record.report["lodgement_errors"] == []
     assert record.report["assessment"]["total"] == str(original.total_taxes)
