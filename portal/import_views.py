@@ -212,6 +212,9 @@ def _report(record: DeclarationImport) -> dict:
         "totals": _totals(report.get("totals") or {}),
         "exchange_rates": sorted((report.get("exchange_rates") or {}).items()),
         "assessment": report.get("assessment"),
+        "assessment_problem": _with_labels([report["assessment_problem"]])[0]
+        if report.get("assessment_problem")
+        else None,
         "mapped": _with_labels(report.get("mapped")),
         "left_out": report.get("left_out") or [],
     }

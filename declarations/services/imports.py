@@ -645,7 +645,7 @@ def _lodgement_view(declaration: Declaration, actor, imported: ImportedDeclarati
 
     declaration = Declaration.objects.select_related("office", "trader", "broker").get(pk=declaration.pk)
     errors, assessment = declaration_preview(actor=actor, declaration=declaration)
-    assessment_problem = ""
+    assessment_problem = None
     if assessment is None and imported.file_taxes:
         # Lodging would refuse the draft, but the tariff engine may still compute its taxes (it needs
         # neither a procedure code nor a package kind): the comparison is worth having early.
@@ -668,13 +668,14 @@ def _lodgement_view(declaration: Declaration, actor, imported: ImportedDeclarati
             "provisional": bool(errors),
         }
     if imported.file_taxes:
-        view["tax_comparison"] = _tax_comparison(imported, assessment, assessment_problem)
+        view["tax_comparison"] = _tax_comparison(imported, assessment)
     view["assessment_problem"] = assessment_problem
     return view
 
 
 def _assessment_anyway(declaration: Declaration):
-    """The engine's assessment of a draft that lodging would still refuse, or why it cannot be made."""
+    """The engine's assessment of a draft that lodging would still refuse, or why it cannot be made
+    (``{"field", "message"}``: the first field the engine cannot assess)."""
     from declarations.services.assessment import assessment_input
     from tariff.engine import AssessmentError, assess
 
@@ -683,10 +684,10 @@ def _assessment_anyway(declaration: Declaration):
     try:
         return assess(assessment_input(declaration, items, documents, day=timezone.localdate())), ""
     except AssessmentError as error:
-        return None, _item_label(error.field) + ": " + str(error) if error.field else str(error)
+        return None, {"field": _item_label(error.field or ""), "message": str(error)}
 
 
-def _tax_comparison(imported: ImportedDeclaration, assessment, problem: str = "") -> list[dict]:
+def _tax_comparison(imported: ImportedDeclaration, assessment) -> list[dict]:
     """The file's tax lines beside Kerwen's, per item and tax; Kerwen's lines the file lacks come last.
 
     Amounts are in each system's national currency (the file's may not be Kerwen's), so the difference
@@ -729,7 +730,7 @@ def _tax_comparison(imported: ImportedDeclaration, assessment, problem: str = ""
                 if assessment is not None and measure_type
                 else _("Kerwen does not know this tax code.")
                 if not measure_type
-                else _("Kerwen cannot assess the draft yet: %(problem)s") % {"problem": problem or "?"}
+                else _("Kerwen cannot assess the draft yet.")
             )
         elif line.amount is not None and file_currency and file_currency == currency:
             row["amount_difference"] = str(tax.amount - line.amount)
