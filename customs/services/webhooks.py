@@ -131,7 +131,7 @@ def webhook_endpoint_create(*, actor, url: str, description: str = "", kinds=())
         if WebhookEndpoint.objects.filter(**owner).count() >= MAX_ENDPOINTS_PER_OWNER:
             raise WebhookInvalid(
                 {
-                    "url": _("You have %(max)s endpoints already; remove one first.")
+                    "url": _("You have the most endpoints allowed (%(max)s); remove one first.")
                     % {"max": MAX_ENDPOINTS_PER_OWNER}
                 },
                 {"url": "too_many_endpoints"},
