@@ -11,17 +11,20 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 
-def enqueue_on_commit(task_name: str, *args, **kwargs) -> None:
-    """Send task ``task_name`` with primitive ``args`` once the surrounding transaction commits.
+def enqueue_on_commit(task_name: str, *args, countdown: int | None = None, **kwargs) -> None:
+    """Send task ``task_name`` with primitive ``args`` once the surrounding transaction commits
+    (``countdown``: to run that many seconds later).
 
     If the broker is down the error is logged, not raised: the periodic sweepers of each app re-enqueue
     work that was lost, so a Redis outage delays work but never loses it.
     """
     from customs.celery import app
 
+    options = {"countdown": countdown} if countdown is not None else {}
+
     def send():
         try:
-            app.send_task(task_name, args=args, kwargs=kwargs)
+            app.send_task(task_name, args=args, kwargs=kwargs, **options)
         except Exception:  # broker outage: the sweeper will pick the work up
             logger.exception("Could not enqueue %s; a sweeper will retry", task_name)
 

@@ -1,9 +1,11 @@
 """Webhooks: traders' and brokers' endpoints, and the delivery of their events as signed JSON POSTs.
 
 A delivery is tried at once (on commit of the change), then again with growing delays (30 s, 90 s,
-4.5 min, ... at most 4 h apart) until the endpoint answers 2xx or ``WEBHOOK_RETRY_HOURS`` have passed
-since the event; then it fails, and stays in the delivery log, where its owner can replay it. The pull
-API (``customs.services.events.event_page``) has every event too, whatever became of its deliveries.
+4.5 min, ... at most 4 h apart; the short ones as Celery countdown tasks, the long ones by the beat
+sweeper ``customs.sweep_webhooks`` each minute) until the endpoint answers 2xx or ``WEBHOOK_RETRY_HOURS``
+have passed since the event; then it fails, and stays in the delivery log, where its owner can replay it.
+The pull API (``customs.services.events.event_page``) has every event too, whatever became of its
+deliveries.
 
 Each POST carries ``X-Kerwen-Event-Id``, ``X-Kerwen-Event-Type``, ``X-Kerwen-Delivery-Id``,
 ``X-Kerwen-Timestamp`` and ``X-Kerwen-Signature`` (``customs.signatures``): the receiver checks the
@@ -51,6 +53,7 @@ MAX_RETRY_SECONDS = 4 * 3600
 CLAIM_SECONDS = 120
 MAX_ENDPOINTS_PER_OWNER = 10
 SWEEP_BATCH = 500
+ON_TIME_RETRY_SECONDS = 600
 EVENT_ID_HEADER = "X-Kerwen-Event-Id"  # receivers de-duplicate by it: retries and replays repeat it
 EVENT_TYPE_HEADER = "X-Kerwen-Event-Type"
 DELIVERY_ID_HEADER = "X-Kerwen-Delivery-Id"
@@ -321,6 +324,11 @@ def _record(delivery: WebhookDelivery, result: PostResult, *, started_at) -> str
                 locked.status, locked.next_attempt_at = DeliveryStatus.FAILED, None
             else:
                 locked.next_attempt_at = next_at
+                delay = (next_at - timezone.now()).total_seconds()
+                if delay <= ON_TIME_RETRY_SECONDS:
+                    # On time, from the worker; longer waits are left to the sweeper (a countdown task
+                    # held for hours by a worker is fragile), which also catches any lost retry.
+                    enqueue_on_commit("customs.deliver_webhook", locked.pk, countdown=max(int(delay) + 1, 1))
         locked.save(
             update_fields=[
                 "attempts",

@@ -303,3 +303,25 @@ def test_a_paused_endpoint_is_not_replayed_to(parties, receiver):
             actor=parties["trader_user"], delivery=WebhookDelivery.objects.get(pk=delivery.pk)
         )
     assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 1
+
+
+def test_a_short_retry_is_sent_on_time_by_a_countdown_task(
+    parties, receiver, monkeypatch, django_capture_on_commit_callbacks
+):
+    from customs.celery import app
+
+    sent = []
+    monkeypatch.setattr(
+        app, "send_task", lambda name, args=(), kwargs=None, **options: sent.append((name, args, options))
+    )
+    endpoint = webhook_endpoint_create(actor=parties["trader_user"], url=receiver.url)
+    _publish(parties["trader"])
+    delivery = _only_delivery(endpoint)
+    receiver.answers = [502]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_deliver(delivery.pk) == "pending"
+
+    ((name, args, options),) = sent
+    assert (name, args) == ("customs.deliver_webhook", (delivery.pk,))
+    assert 30 <= options["countdown"] <= 31  # the first retry is due 30 s after the failed try
