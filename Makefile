@@ -55,6 +55,7 @@ messages: venv
 bench: venv
 	$(DEVSTACK) exec -- $(PY) -m benchmarks.tariff
 	$(DEVSTACK) exec -- $(PY) -m benchmarks.declarations lodgement api
+	$(DEVSTACK) exec -- $(PY) -m benchmarks.exchange
 
 # Long: generates declarations up to a million (manage.py declarations_generate), then times the finder.
 bench-finder: venv
