@@ -306,37 +306,45 @@ def _resolve_office(record: DeclarationImport, imported: ImportedDeclaration, re
 
 
 def _resolve_trader(record: DeclarationImport, imported: ImportedDeclaration, report: ImportReport):
-    allowed = declarant_traders(record.uploaded_by)
+    """The file's trader when the uploader may declare for it; else the trader chosen on upload (a trader
+    user's own by default), with the reason flagged; else the import is refused."""
+    actor = record.uploaded_by
+    allowed = declarant_traders(actor)
+    chosen = record.trader or (actor.trader if actor.trader_id else None)
     party = next((party for party in imported.parties if party.role == "trader"), None)
     code = (party.code if party else "").strip()
-    if code:
-        trader = Trader.objects.filter(taxpayer_id=code, active=True).first()
-        if trader is not None and trader.pk in allowed:
-            return trader
-        if trader is not None:
-            message = _("You are not authorised to declare for %(code)s (%(name)s).") % {
-                "code": code,
-                "name": trader.name,
-            }
-        else:
-            message = _("%(code)s (%(name)s) is not a registered trader.") % {
-                "code": code,
-                "name": party.name or "?",
-            }
-        if record.trader is None:
-            raise ImportRefused("trader_required", message + " " + _("Choose the trader when you upload."))
-        report.flag(
-            "trader",
-            code,
-            "unknown_party",
-            message + " " + _("The draft is for %(trader)s, as you chose.") % {"trader": record.trader.name},
+    if not code:
+        if chosen is None:
+            raise ImportRefused(
+                "trader_required", _("The file names no trader; choose the trader when you upload.")
+            )
+        return chosen
+    trader = Trader.objects.filter(taxpayer_id=code, active=True).first()
+    if trader is not None and trader.pk in allowed:
+        return trader
+    if trader is not None:  # registered, but not one of the uploader's: its name is not told
+        message = _("You are not authorised to declare for %(code)s.") % {"code": code}
+    else:
+        message = _("%(code)s (%(name)s) is not a registered trader.") % {
+            "code": code,
+            "name": party.name or "?",
+        }
+    if chosen is None:
+        raise ImportRefused("trader_required", message + " " + _("Choose the trader when you upload."))
+    report.flag(
+        "trader",
+        code,
+        "unknown_party",
+        message
+        + " "
+        + (
+            _("The draft is for %(trader)s, as you chose.")
+            if record.trader
+            else _("The draft is for %(trader)s, your own.")
         )
-        return record.trader
-    if record.trader is None:
-        raise ImportRefused(
-            "trader_required", _("The file names no trader; choose the trader when you upload.")
-        )
-    return record.trader
+        % {"trader": chosen.name},
+    )
+    return chosen
 
 
 def _declarant_check(record: DeclarationImport, imported: ImportedDeclaration, report: ImportReport) -> None:

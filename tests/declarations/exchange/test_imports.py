@@ -204,3 +204,31 @@ def test_an_import_whose_task_was_lost_is_queued_again_by_the_sweeper(world, asy
 
     assert declaration_imports_pending() == [waiting.pk]
     assert fresh.pk not in declaration_imports_pending()
+
+
+def test_a_trader_users_import_is_for_its_own_trader_by_default(world, asycuda_dir):
+    record = _import(
+        world, (asycuda_dir / "albania_sc001cs_FORD_IM4_902.xml").read_bytes(), user="trader_a", trader=""
+    )
+
+    assert record.status == "done"
+    assert record.declaration.trader == world["trader_a"]
+    assert record.declaration.broker is None
+    (flag,) = [entry for entry in record.report["flagged"] if entry["field"] == "trader"]
+    assert flag["message"] == (
+        "XB53AED (Consignee 0BFCBD, 1 Sample Street, Sample City) is not a registered trader. "
+        "The draft is for Altyn Asyr HJ, your own."
+    )
+
+
+def test_a_registered_trader_the_uploader_may_not_declare_for_is_not_named(world, asycuda_dir):
+    content = (
+        (asycuda_dir / "albania_sc001cs_FORD_IM4_902.xml").read_bytes().replace(b"XB53AED", b"101098765432")
+    )
+    record = _import(world, content)  # the broker is authorised by trader A only; B is in the file
+
+    (flag,) = [entry for entry in record.report["flagged"] if entry["field"] == "trader"]
+    assert flag["message"] == (
+        "You are not authorised to declare for 101098765432. The draft is for Altyn Asyr HJ, as you chose."
+    )
+    assert world["trader_b"].name not in str(record.report)
