@@ -611,6 +611,7 @@ class DeclarationImport(models.Model):
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("read at"), null=True, blank=True)
     duration_ms = models.PositiveIntegerField(_("reading time (ms)"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

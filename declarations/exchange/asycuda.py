@@ -118,6 +118,10 @@ def _find(parent, *paths):
     return None
 
 
+MAX_FIGURE_CHARACTERS = 64
+MAX_FIGURE_EXPONENT = 20  # the largest figure of a declaration is far below 10**20
+
+
 def _one_line(text: str) -> str:
     """Runs of white space as one space: the files are pretty-printed inside their texts."""
     return " ".join(text.split())
@@ -128,11 +132,17 @@ def _decimal(text: str) -> Decimal | None:
     cleaned = text.replace(" ", "")
     if THOUSANDS.fullmatch(cleaned):
         cleaned = cleaned.replace(",", "")
+    if len(cleaned) > MAX_FIGURE_CHARACTERS:
+        return None
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    # An exponent such as 1e1000000 is a number, but no customs figure: refused before anything (int(),
+    # abs(), a quantize) spends minutes or overflows on it.
+    if not value.is_finite() or not -MAX_FIGURE_EXPONENT <= value.adjusted() <= MAX_FIGURE_EXPONENT:
+        return None
+    return value
 
 
 def _date(text: str) -> datetime.date | None:

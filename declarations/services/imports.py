@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from customs.models import DocumentType, Trader
 from customs.queue import enqueue_on_commit
@@ -218,53 +219,104 @@ def read_file(content: bytes) -> ImportedDeclaration:
     )
 
 
-def declaration_import_run(import_id: int) -> str:
-    """Read a pending import into a draft (the task's work). Idempotent: a finished import is left as is.
+MAX_ATTEMPTS = 3
 
-    Returns the import's status afterwards.
+
+def _pending_locked(import_id: int):
+    return (
+        DeclarationImport.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("uploaded_by", "trader", "office")
+        .filter(pk=import_id, status=DeclarationImport.Status.PENDING)
+        .first()
+    )
+
+
+def _status_of(import_id: int) -> str:
+    return DeclarationImport.objects.filter(pk=import_id).values_list("status", flat=True).first() or ""
+
+
+def declaration_import_run(import_id: int) -> str:
+    """Read a pending import into a draft (the task's work); returns the import's status afterwards.
+
+    Three steps, so that no transaction stays open while a file is read (an open write transaction holds
+    back the events' pull cursor for everyone, ``customs.services.events``): a short one takes the import
+    and counts the attempt; the file is parsed and read with no transaction; one transaction writes the
+    draft, its parts and the report, or nothing. Idempotent: a finished import is left as it is, and one
+    that another worker finished meanwhile too. A file that breaks the reader in a way it did not foresee
+    fails with ``internal_error`` (logged) rather than staying "being read"; after ``MAX_ATTEMPTS`` tries
+    that never finished (a worker killed mid-way), the import fails with ``gave_up``.
     """
     started = time.monotonic()
     with transaction.atomic():
-        record = (
-            DeclarationImport.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("uploaded_by", "trader", "office")
-            .filter(pk=import_id, status=DeclarationImport.Status.PENDING)
-            .first()
-        )
-        if record is None:  # finished, or another worker has it
-            return (
-                DeclarationImport.objects.filter(pk=import_id).values_list("status", flat=True).first() or ""
-            )
-        try:
-            with transaction.atomic():  # the draft and its parts, or nothing
-                imported = read_file(bytes(record.content))
-                record.format = imported.format
-                declaration, report = _draft_make(record, imported)
-        except ImportRefused as refused:
-            record.status = DeclarationImport.Status.FAILED
-            record.error_code, record.error_message, record.problems = (
-                refused.code,
-                refused.message,
-                refused.problems,
-            )
-        else:
+        record = _pending_locked(import_id)
+        if record is None:  # finished, or another worker has it this instant
+            return _status_of(import_id)
+        if record.attempts >= MAX_ATTEMPTS:
+            return _fail(record, "gave_up", _("The file could not be read after several tries."), [], started)
+        record.attempts += 1
+        record.save(update_fields=["attempts"])
+    try:
+        imported = read_file(bytes(record.content))
+    except ImportRefused as refused:
+        return _fail_locked(import_id, refused.code, refused.message, refused.problems, started)
+    except Exception:
+        logger.exception("Import %s: the reader failed", import_id)
+        return _fail_locked(import_id, "internal_error", INTERNAL_ERROR_MESSAGE, [], started)
+    try:
+        with transaction.atomic():
+            record = _pending_locked(import_id)
+            if record is None:
+                return _status_of(import_id)
+            record.format = imported.format
+            try:
+                with transaction.atomic():  # the draft and its parts, or nothing
+                    declaration, report = _draft_make(record, imported)
+            except ImportRefused as refused:
+                return _fail(record, refused.code, refused.message, refused.problems, started)
             record.status = DeclarationImport.Status.DONE
-            record.declaration = declaration
-            record.report = report
-        record.finished_at = timezone.now()
-        record.duration_ms = int((time.monotonic() - started) * 1000)
-        record.save()
-        audit_record(
-            action=f"declarations.import.{record.status}",
-            actor=record.uploaded_by,
-            obj=record,
-            after={
-                "format": record.format,
-                "declaration": record.declaration_id,
-                "error": record.error_code,
-                "ms": record.duration_ms,
-            },
-        )
+            record.declaration, record.report = declaration, report
+            return _finish(record, started)
+    except Exception:
+        logger.exception("Import %s: the draft could not be made", import_id)
+        return _fail_locked(import_id, "internal_error", INTERNAL_ERROR_MESSAGE, [], started)
+
+
+INTERNAL_ERROR_MESSAGE = gettext_lazy(
+    "Kerwen could not read this file because of an error of its own, which is logged; tell the customs "
+    "service's support, with the file."
+)
+
+
+def _fail_locked(import_id: int, code: str, message, problems: list, started: float) -> str:
+    with transaction.atomic():
+        record = _pending_locked(import_id)
+        if record is None:
+            return _status_of(import_id)
+        return _fail(record, code, message, problems, started)
+
+
+def _fail(record: DeclarationImport, code: str, message, problems: list, started: float) -> str:
+    record.status = DeclarationImport.Status.FAILED
+    record.error_code, record.error_message, record.problems = code, str(message), problems
+    return _finish(record, started)
+
+
+def _finish(record: DeclarationImport, started: float) -> str:
+    """Save a finished import (in the caller's transaction) and audit it."""
+    record.finished_at = timezone.now()
+    record.duration_ms = int((time.monotonic() - started) * 1000)
+    record.save()
+    audit_record(
+        action=f"declarations.import.{record.status}",
+        actor=record.uploaded_by,
+        obj=record,
+        after={
+            "format": record.format,
+            "declaration": record.declaration_id,
+            "error": record.error_code,
+            "ms": record.duration_ms,
+        },
+    )
     return record.status
 
 
@@ -597,7 +649,13 @@ def _draft_make(record: DeclarationImport, imported: ImportedDeclaration) -> tup
                 )
             },
         ) from None
-    drafts.draft_insert(declaration, items)
+    try:
+        drafts.draft_insert(declaration, items)
+    except DeclarationInvalid as taken:  # the LRN was taken meanwhile, by a concurrent lodgement
+        raise ImportRefused(
+            "draft_invalid",
+            "; ".join(f"{_item_label(error.field)}: {error.message}" for error in taken.errors),
+        ) from None
     attached = _documents(declaration, imported, actor, report)
     audit_record(
         action="declarations.declaration.created",

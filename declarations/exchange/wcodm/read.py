@@ -36,6 +36,8 @@ from declarations.exchange.wcodm.common import (
     wcodm_schema,
 )
 
+MAX_FIGURE_CHARACTERS = 64
+
 
 class _Reader:
     """One reading: the report, the paths of the file's elements, and the helpers that map a value or
@@ -97,6 +99,11 @@ class _Reader:
     def decimal(self, field_name: str, element) -> Decimal | None:
         text = _text(element)
         if not text:
+            return None
+        if len(text) > MAX_FIGURE_CHARACTERS:  # a valid xs:decimal may have a million digits
+            self.report.flag(
+                field_name, text[:40] + "…", "out_of_range", _("Too large a figure: left empty.")
+            )
             return None
         try:
             return Decimal(text)
@@ -337,8 +344,11 @@ def wcodm_read(tree) -> ImportedDeclaration:
 
 
 def _sequence(element) -> int:
+    text = _text(element)
+    if len(text) > MAX_FIGURE_CHARACTERS:
+        return 0
     try:
-        return int(Decimal(_text(element)))
+        return int(Decimal(text))
     except (InvalidOperation, ValueError):
         return 0
 

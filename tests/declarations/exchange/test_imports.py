@@ -232,3 +232,46 @@ def test_a_registered_trader_the_uploader_may_not_declare_for_is_not_named(world
         "You are not authorised to declare for 101098765432. The draft is for Altyn Asyr HJ, as you chose."
     )
     assert world["trader_b"].name not in str(record.report)
+
+
+def test_a_figure_with_a_huge_exponent_is_not_read_as_a_number(world, asycuda_dir):
+    content = (asycuda_dir / "grenada_autobot_Apr2015-11971-F4a.xml").read_bytes()
+    hostile = content.replace(
+        b"<Total_number_of_items>1</Total_number_of_items>",
+        b"<Total_number_of_items>1e1000000</Total_number_of_items>",
+    )
+    assert hostile != content
+
+    record = _import(world, hostile)
+
+    assert record.status == "done"  # read at once, and the figure is no number of the draft
+    assert record.report["totals"]["items"] is None
+
+
+def test_an_error_kerwen_did_not_foresee_fails_the_import_instead_of_leaving_it_pending(
+    world, asycuda_dir, monkeypatch, caplog
+):
+    from declarations.services import imports
+
+    def broken(record, imported):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(imports, "_draft_make", broken)
+    record = _import(world, (asycuda_dir / "albania_sc001cs_FORD_IM4_902.xml").read_bytes())
+
+    assert (record.status, record.error_code, record.attempts) == ("failed", "internal_error", 1)
+    assert "error of its own" in record.error_message
+    assert "a bug" not in record.error_message
+    assert "the draft could not be made" in caplog.text
+    assert not Declaration.objects.exists()
+
+
+def test_an_import_that_never_finished_gives_up_after_its_attempts(world, asycuda_dir):
+    content = (asycuda_dir / "albania_sc001cs_FORD_IM4_902.xml").read_bytes()
+    record = declaration_import_request(actor=world["users"]["broker"], content=content, filename="a.xml")
+    DeclarationImport.objects.filter(pk=record.pk).update(attempts=3)  # three workers died mid-way
+
+    assert declaration_import_run(record.pk) == "failed"
+    record.refresh_from_db()
+    assert record.error_code == "gave_up"
+    assert not Declaration.objects.exists()
