@@ -17,12 +17,13 @@ development and tests): the address is checked on registration and again before 
 """
 
 import datetime
+import http.client
 import ipaddress
 import json
 import socket
+import ssl
+import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -83,17 +84,36 @@ def _owner_of(actor) -> dict:
     raise WebhookNotAllowed(_("Only trader and broker users register webhook endpoints."))
 
 
+# Addresses that ``is_global`` calls global but that reach other networks: NAT64 and 6to4 prefixes.
+_TUNNELLED = (
+    ipaddress.ip_network("64:ff9b::/96"),
+    ipaddress.ip_network("64:ff9b:1::/48"),
+    ipaddress.ip_network("2002::/16"),
+)
+
+
+def address_is_public(address: str) -> bool:
+    """Whether an IP address is on the public internet (not loopback, private, link-local, tunnelled)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.version == 6 and any(ip in network for network in _TUNNELLED):
+        return False
+    return ip.is_global
+
+
+def _addresses(host: str, port: int | None = None) -> list[str]:
+    """The IP addresses of ``host``, resolved once (``OSError`` when it has none)."""
+    return list(dict.fromkeys(info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)))
+
+
 def _private_address(host: str) -> bool:
     """Whether ``host`` is, or resolves to, an address that is not on the public internet."""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except (socket.gaierror, UnicodeError):
+        addresses = _addresses(host)
+    except (OSError, UnicodeError):
         return False  # unknown host: the POST will fail and say so
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if not ip.is_global:
-            return True
-    return False
+    return not all(address_is_public(address) for address in addresses)
 
 
 def url_problem(url: str) -> tuple[str, str] | None:
@@ -212,14 +232,28 @@ def delivery_body(event: Event) -> bytes:
     ).encode()
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A webhook is not followed to another address: a redirect is an answer like any non-2xx one."""
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to the address that was checked, not to whatever the name resolves to a moment later (DNS
+    rebinding); the Host header still names the host."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+    def __init__(self, host, port, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to the checked address; the certificate is checked for the host name (SNI)."""
+
+    def __init__(self, host, port, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.address = address
+
+    def connect(self):
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
 @dataclass
@@ -230,36 +264,66 @@ class PostResult:
     duration_ms: int
 
 
-def _post(url: str, body: bytes, headers: dict) -> PostResult:
-    started = time.monotonic()
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    status_code, error, excerpt = None, "", ""
-    try:
-        parsed = urlparse(url)
-        if not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS and _private_address(parsed.hostname or ""):
-            raise urllib.error.URLError(_("the address is in a private network"))
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-            status_code = response.status
-            excerpt = response.read(500).decode("utf-8", "replace")
-    except urllib.error.HTTPError as answer:
-        status_code = answer.code
+def _cut_off(connection: http.client.HTTPConnection, expired: threading.Event) -> None:
+    """End a POST that has run out of time: a timeout bounds each read, not the whole answer, so an
+    endpoint that sends a byte now and then would otherwise hold the worker for as long as it likes."""
+    expired.set()
+    if connection.sock is not None:
         try:
-            excerpt = answer.read(500).decode("utf-8", "replace")
+            connection.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
-            excerpt = ""
-    except (urllib.error.URLError, OSError, ValueError) as failure:
-        reason = getattr(failure, "reason", failure)
-        error = str(reason)[:255] or failure.__class__.__name__
+            pass
+
+
+def _post(url: str, body: bytes, headers: dict) -> PostResult:
+    """POST ``body`` to ``url``: no redirect followed (a redirect is an answer like any non-2xx one), the
+    name resolved once and the connection made to that checked address, and the whole exchange ended
+    after ``WEBHOOK_TIMEOUT_SECONDS``."""
+    started = time.monotonic()
+    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
+    status_code, error, excerpt = None, "", ""
+    parsed = urlparse(url)
+    https = parsed.scheme == "https"
+    try:
+        addresses = _addresses(parsed.hostname or "", parsed.port)
+    except (OSError, UnicodeError) as failure:
+        return PostResult(
+            None, (_("the address cannot be resolved: %(error)s") % {"error": failure})[:255], "", 0
+        )
+    if not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS and not all(address_is_public(a) for a in addresses):
+        return PostResult(None, _("the address is in a private network"), "", 0)
+    connection_class = _PinnedHTTPSConnection if https else _PinnedHTTPConnection
+    connection = connection_class(parsed.hostname, parsed.port, address=addresses[0], timeout=timeout)
+    expired = threading.Event()
+    timer = threading.Timer(timeout, _cut_off, args=(connection, expired))
+    timer.daemon = True
+    timer.start()
+    try:
+        target = (parsed.path or "/") + (f"?{parsed.query}" if parsed.query else "")
+        connection.request("POST", target, body=body, headers=headers)
+        response = connection.getresponse()
+        status_code = response.status
+        excerpt = response.read(500).decode("utf-8", "replace")
+    except (OSError, http.client.HTTPException, ValueError) as failure:
+        if expired.is_set():
+            status_code = None
+            error = _("no complete answer within %(seconds)s s") % {"seconds": timeout}
+        else:
+            error = str(failure)[:255] or failure.__class__.__name__
+    finally:
+        timer.cancel()
+        connection.close()
     return PostResult(status_code, error, excerpt[:500], int((time.monotonic() - started) * 1000))
 
 
-def _claim(delivery_id: int, now) -> bool:
-    """Take a due pending delivery for this worker (no other worker posts it meanwhile)."""
-    return bool(
-        WebhookDelivery.objects.filter(
-            pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-        ).update(next_attempt_at=now + datetime.timedelta(seconds=CLAIM_SECONDS))
-    )
+def _claim(delivery_id: int, now):
+    """Take a due pending delivery for this worker (no other worker posts it meanwhile): the time the
+    claim runs to, or ``None`` when it is not due or another worker has it."""
+    claimed_until = now + datetime.timedelta(seconds=CLAIM_SECONDS)
+    taken = WebhookDelivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    ).update(next_attempt_at=claimed_until)
+    return claimed_until if taken else None
 
 
 def webhook_deliver(delivery_id: int) -> str:
@@ -269,7 +333,8 @@ def webhook_deliver(delivery_id: int) -> str:
     alone.
     """
     now = timezone.now()
-    if not _claim(delivery_id, now):
+    claimed_until = _claim(delivery_id, now)
+    if claimed_until is None:
         return WebhookDelivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first() or ""
     delivery = WebhookDelivery.objects.select_related("endpoint", "event").get(pk=delivery_id)
     endpoint, event = delivery.endpoint, delivery.event
@@ -290,13 +355,16 @@ def webhook_deliver(delivery_id: int) -> str:
         SIGNATURE_HEADER: hmac_signature(endpoint.secret, timestamp, body),
     }
     result = _post(endpoint.url, body, headers)
-    return _record(delivery, result, started_at=now)
+    return _record(delivery, result, started_at=now, claimed_until=claimed_until)
 
 
-def _record(delivery: WebhookDelivery, result: PostResult, *, started_at) -> str:
+def _record(delivery: WebhookDelivery, result: PostResult, *, started_at, claimed_until) -> str:
+    """Log the attempt. A success delivers; a failure schedules the next try, but only while this
+    worker's claim still holds (else another worker has the delivery, and its outcome stands)."""
     succeeded = result.status_code is not None and 200 <= result.status_code < 300
     with transaction.atomic():
         locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        claim_held = locked.status == DeliveryStatus.PENDING and locked.next_attempt_at == claimed_until
         locked.attempts += 1
         WebhookAttempt.objects.create(
             delivery=locked,
@@ -312,12 +380,13 @@ def _record(delivery: WebhookDelivery, result: PostResult, *, started_at) -> str
             "" if succeeded else _("The endpoint answered %(code)s.") % {"code": result.status_code}
         )
         if succeeded:
-            locked.status, locked.delivered_at, locked.next_attempt_at = (
-                DeliveryStatus.DELIVERED,
-                timezone.now(),
-                None,
-            )
-        else:
+            if locked.status != DeliveryStatus.DELIVERED:  # the first success stands (and beats a give-up)
+                locked.status, locked.delivered_at, locked.next_attempt_at = (
+                    DeliveryStatus.DELIVERED,
+                    timezone.now(),
+                    None,
+                )
+        elif not succeeded and claim_held:
             next_at = timezone.now() + retry_delay(locked.attempts)
             deadline = locked.created_at + datetime.timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
             if next_at > deadline:

@@ -325,3 +325,112 @@ def test_a_short_retry_is_sent_on_time_by_a_countdown_task(
     ((name, args, options),) = sent
     assert (name, args) == ("customs.deliver_webhook", (delivery.pk,))
     assert 30 <= options["countdown"] <= 31  # the first retry is due 30 s after the failed try
+
+
+def test_the_post_goes_to_the_address_that_was_checked_not_a_rebound_one(parties, settings, monkeypatch):
+    """DNS rebinding: the name answers a public address when checked and 127.0.0.1 a moment later. The
+    name is resolved once, and the connection is made to the address that was checked."""
+    import socket
+
+    from customs.services import webhooks
+
+    answers = iter(["93.184.215.14", "127.0.0.1", "127.0.0.1"])
+    connected_to = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port or 443))]
+
+    def create_connection(address, *args, **kwargs):
+        connected_to.append(address)
+        raise ConnectionRefusedError("refused in the test")
+
+    endpoint = webhook_endpoint_create(actor=parties["trader_user"], url="https://rebind.example/hooks")
+    _publish(parties["trader"])
+    delivery = _only_delivery(endpoint)
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    monkeypatch.setattr(webhooks.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(webhooks.socket, "create_connection", create_connection)
+
+    webhook_deliver(delivery.pk)
+
+    assert connected_to == [("93.184.215.14", 443)]
+
+
+@pytest.mark.parametrize(
+    "address, public",
+    [
+        ("93.184.215.14", True),
+        ("127.0.0.1", False),
+        ("169.254.169.254", False),
+        ("10.0.0.8", False),
+        ("::ffff:127.0.0.1", False),
+        ("64:ff9b::7f00:1", False),
+        ("2002:7f00:1::1", False),
+        ("2606:2800:220:1::1", True),
+    ],
+)
+def test_which_addresses_are_public(address, public):
+    from customs.services.webhooks import address_is_public
+
+    assert address_is_public(address) is public
+
+
+def test_an_endpoint_that_answers_a_byte_at_a_time_is_cut_off(parties, settings):
+    """A timeout bounds each read, not the answer: the whole exchange has a deadline of its own."""
+    import socket
+    import threading
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def drip():
+        connection, _address = listener.accept()
+        connection.recv(65536)
+        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100:
+            if stop.is_set():
+                break
+            try:
+                connection.sendall(bytes([byte]))
+            except OSError:
+                break
+            time.sleep(0.2)
+        connection.close()
+
+    dripper = threading.Thread(target=drip, daemon=True)
+    dripper.start()
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    endpoint = webhook_endpoint_create(
+        actor=parties["trader_user"], url=f"http://127.0.0.1:{listener.getsockname()[1]}/slow"
+    )
+    _publish(parties["trader"])
+    delivery = _only_delivery(endpoint)
+    try:
+        assert webhook_deliver(delivery.pk) == "pending"
+    finally:
+        stop.set()
+        listener.close()
+
+    (attempt,) = WebhookAttempt.objects.filter(delivery=delivery)
+    assert (attempt.status_code, attempt.error) == (None, "no complete answer within 1 s")
+
+
+def test_a_late_failure_does_not_undo_what_another_worker_did(parties, receiver):
+    from customs.services import webhooks
+
+    endpoint = webhook_endpoint_create(actor=parties["trader_user"], url=receiver.url)
+    _publish(parties["trader"])
+    delivery = _only_delivery(endpoint)
+    now = timezone.now()
+    claimed_until = webhooks._claim(delivery.pk, now)
+    # Meanwhile the claim ran out, another worker took the delivery and it was delivered.
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status="delivered", delivered_at=now, next_attempt_at=None
+    )
+
+    failure = webhooks.PostResult(status_code=None, error="timed out", excerpt="", duration_ms=10000)
+    assert webhooks._record(delivery, failure, started_at=now, claimed_until=claimed_until) == "delivered"
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.next_attempt_at) == ("delivered", None)
