@@ -87,6 +87,7 @@ UNIT_ALIASES = {
     "NMB": "item",
     "PCE": "item",
     "U": "item",
+    "C62": "item",  # UN/ECE "one"
     "PR": "pair",
     "KGM": "kg",
     "KG": "kg",
@@ -534,6 +535,15 @@ def _quantities_clean(item: dict, label: str, report: ImportReport) -> None:
                 "unknown_unit",
                 _("Kerwen has no unit %(unit)s: the quantity is left out; give it in the tariff's unit.")
                 % {"unit": code},
+            )
+            continue
+        if kerwen_unit in quantities:  # NMB and PCE are both Kerwen's "item": the first one stands
+            report.flag(
+                label,
+                f"{quantity} {code}",
+                "duplicate_unit",
+                _("The file gives a second quantity in %(unit)s: it is left out; check the quantity.")
+                % {"unit": kerwen_unit},
             )
             continue
         figure = {"quantity": quantity}

@@ -33,6 +33,7 @@ COST_CODES = {"insurance": "AK", "other_costs": "AL", "deductions": "BA"}
 
 # Supplementary units: Kerwen's tariff unit <-> UN/ECE Recommendation 20 unit code.
 UNIT_CODES = {
+    "kg": "KGM",  # a quantity in kg of net mass given apart from the net mass (the engine's override)
     "l": "LTR",
     "lpa": "LPA",
     "item": "NAR",

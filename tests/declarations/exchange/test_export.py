@@ -75,7 +75,7 @@ def _lodged(world) -> Declaration:
             gross_mass=D("820.5"),
             net_mass=D("800.125"),
             invoice_price=D("2450.75"),
-            quantities={},
+            quantities={"kg": D("790.5")},  # a quantity in kg apart from the net mass travels as KGM
         ),
     ]
     declaration = declaration_submit(

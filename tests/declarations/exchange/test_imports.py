@@ -275,3 +275,23 @@ def test_an_import_that_never_finished_gives_up_after_its_attempts(world, asycud
     record.refresh_from_db()
     assert record.error_code == "gave_up"
     assert not Declaration.objects.exists()
+
+
+def test_quantities_in_the_files_units_become_kerwens_and_none_is_lost_silently():
+    from decimal import Decimal
+
+    from declarations.exchange.base import ImportReport
+    from declarations.services.imports import _quantities_clean
+
+    report = ImportReport()
+    item = {
+        "quantities": {"NMB": Decimal("1.0"), "PCE": Decimal("7"), "LTR": Decimal("2.5"), "XYZ": Decimal("3")}
+    }
+
+    _quantities_clean(item, "items[4].quantities", report)
+
+    assert item["quantities"] == {"item": Decimal("1.0"), "l": Decimal("2.5")}
+    assert [(entry.field, entry.value, entry.code) for entry in report.flagged] == [
+        ("items[4].quantities", "7 PCE", "duplicate_unit"),
+        ("items[4].quantities", "3 XYZ", "unknown_unit"),
+    ]
