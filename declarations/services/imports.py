@@ -25,6 +25,7 @@ import time
 from dataclasses import asdict
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -766,8 +767,9 @@ def _assessment_anyway(declaration: Declaration):
 def _tax_comparison(imported: ImportedDeclaration, assessment) -> list[dict]:
     """The file's tax lines beside Kerwen's, per item and tax; Kerwen's lines the file lacks come last.
 
-    Amounts are in each system's national currency (the file's may not be Kerwen's), so the difference
-    is given for the rate always, and for the amount when both are in the same currency."""
+    The file's amounts are in the national currency of the service it was made for, which the file does
+    not name. When its office is one of Kerwen's, that is Kerwen's national currency, and the difference
+    of each amount is given; for a file of another country's office the amounts stand side by side."""
     ours: dict[tuple[int | None, str], object] = {}
     currency = ""
     if assessment is not None:
@@ -777,7 +779,10 @@ def _tax_comparison(imported: ImportedDeclaration, assessment) -> list[dict]:
                 ours.setdefault((item.number, tax.measure_type), tax)
         for fee in assessment.fees:
             ours.setdefault((None, fee.measure_type), fee)
-    file_currency = imported.totals.get("national_currency", "") if imported.totals else ""
+    made_for_us = (
+        bool(imported.office_code) and office_for_declarations(imported.office_code.upper()) is not None
+    )
+    file_currency = settings.NATIONAL_CURRENCY if made_for_us else ""
     rows, used = [], set()
     for line in imported.file_taxes:
         measure_type = _kerwen_tax(line.tax_code)

@@ -295,3 +295,29 @@ def test_quantities_in_the_files_units_become_kerwens_and_none_is_lost_silently(
         ("items[4].quantities", "7 PCE", "duplicate_unit"),
         ("items[4].quantities", "3 XYZ", "unknown_unit"),
     ]
+
+
+def test_a_file_made_for_a_kerwen_office_gets_the_difference_of_each_amount(world, asycuda_dir):
+    """A broker's ASYCUDA-format file for our own office: its amounts are in our national currency, so
+    each line shows Kerwen's amount less the file's."""
+    from decimal import Decimal
+
+    from lxml import etree
+
+    tree = etree.fromstring((asycuda_dir / "grenada_autobot_Asycuda421Sample5.xml").read_bytes())
+    for hs in tree.iter("HScode"):
+        hs.find("Commodity_code").text, hs.find("Precision_1").text = CAR[:8], CAR[8:]
+    for origin in tree.iter("Country_of_origin_code"):
+        origin.text = "CN"
+    tree.find("Identification/Office_segment/Customs_clearance_office_code").text = "TMA01"
+    record = _import(world, etree.tostring(tree, xml_declaration=True, encoding="UTF-8"), office="")
+
+    rows = {(row["item"], row["file_tax"]): row for row in record.report["tax_comparison"]}
+    vat = rows[(1, "VAT")]
+    assert vat["file_currency"] == vat["kerwen_currency"] == "TMT"
+    assert Decimal(vat["amount_difference"]) == Decimal(vat["kerwen_amount"]) - Decimal("925.83")
+    assert all(
+        row["amount_difference"] is not None
+        for row in record.report["tax_comparison"]
+        if row["kerwen_amount"] and row["file_amount"]
+    )
