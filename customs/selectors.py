@@ -8,6 +8,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from customs.choices import AuthorisationScope
 from customs.models import AuditEvent, BrokerAuthorisation, CustomsOffice, Trader, User
+from customs.models.events import Event, WebhookDelivery, WebhookEndpoint
 
 
 def user_has_second_factor(user: User) -> bool:
@@ -56,3 +57,33 @@ def notification_list_for_user(user, *, unread_only: bool = False, limit: int = 
     if unread_only:
         notifications = notifications.filter(read_at__isnull=True)
     return notifications.order_by("-created_at", "-pk")[:limit]
+
+
+# --- Events and webhooks of traders' systems -------------------------------------------------------
+
+
+def event_list_for_user(user):
+    """The events a user's systems may read: their trader's, or their broker's."""
+    if getattr(user, "trader_id", None):
+        return Event.objects.filter(trader_id=user.trader_id)
+    if getattr(user, "broker_id", None):
+        return Event.objects.filter(broker_id=user.broker_id)
+    return Event.objects.none()
+
+
+def webhook_endpoint_list_for_user(user):
+    """The endpoints a user manages: their broker's or their trader's."""
+    if getattr(user, "broker_id", None):
+        return WebhookEndpoint.objects.filter(broker_id=user.broker_id)
+    if getattr(user, "trader_id", None):
+        return WebhookEndpoint.objects.filter(trader_id=user.trader_id)
+    return WebhookEndpoint.objects.none()
+
+
+def webhook_delivery_list_for_user(user):
+    """The deliveries to the user's endpoints, newest first, for the delivery log."""
+    return (
+        WebhookDelivery.objects.filter(endpoint__in=webhook_endpoint_list_for_user(user))
+        .select_related("endpoint", "event")
+        .order_by("-created_at", "-pk")
+    )

@@ -17,16 +17,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customs.models.events import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from customs.selectors import webhook_delivery_list_for_user, webhook_endpoint_list_for_user
 from customs.services.events import EVENT_KINDS
 from customs.services.webhooks import (
     EVENT_ID_HEADER,
     WebhookInvalid,
     WebhookNotAllowed,
-    webhook_delivery_list_for_user,
     webhook_delivery_replay,
     webhook_endpoint_create,
     webhook_endpoint_delete,
-    webhook_endpoint_list_for_user,
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customs.models.events import Event, WebhookDelivery, WebhookEndpoint
 from customs.queue import enqueue_on_commit
+from customs.selectors import event_list_for_user
 
 # The kinds a trader's system may receive, with what the portal calls them.
 EVENT_KINDS: dict[str, str] = {
@@ -146,15 +147,6 @@ def _cursor_parse(cursor: str) -> tuple[int, int]:
         return int(transaction_text), int(id_text)
     except ValueError:
         raise BadCursor(cursor) from None
-
-
-def event_list_for_user(user):
-    """The events a user's systems may read: their trader's, or their broker's."""
-    if getattr(user, "trader_id", None):
-        return Event.objects.filter(trader_id=user.trader_id)
-    if getattr(user, "broker_id", None):
-        return Event.objects.filter(broker_id=user.broker_id)
-    return Event.objects.none()
 
 
 @dataclass

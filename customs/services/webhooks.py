@@ -33,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customs.models import Broker, Trader
 from customs.models.events import (
     DeliveryStatus,
     Event,
@@ -151,6 +152,9 @@ def webhook_endpoint_create(*, actor, url: str, description: str = "", kinds=())
         raise WebhookInvalid({"url": problem[1]}, {"url": problem[0]})
     kinds = _kinds_clean(kinds)
     with transaction.atomic():
+        # The owner's row locked first: two registrations at once cannot both pass the count.
+        owner_model = Broker if "broker_id" in owner else Trader
+        owner_model.objects.select_for_update().filter(pk=next(iter(owner.values()))).first()
         if WebhookEndpoint.objects.filter(**owner).count() >= MAX_ENDPOINTS_PER_OWNER:
             raise WebhookInvalid(
                 {
@@ -205,15 +209,6 @@ def webhook_endpoint_delete(*, actor, endpoint: WebhookEndpoint) -> None:
             action="customs.webhook_endpoint.deleted", actor=actor, obj=endpoint, before={"url": endpoint.url}
         )
         endpoint.delete()
-
-
-def webhook_endpoint_list_for_user(user):
-    """The endpoints a user manages: their broker's or their trader's."""
-    if getattr(user, "broker_id", None):
-        return WebhookEndpoint.objects.filter(broker_id=user.broker_id)
-    if getattr(user, "trader_id", None):
-        return WebhookEndpoint.objects.filter(trader_id=user.trader_id)
-    return WebhookEndpoint.objects.none()
 
 
 # --- Deliveries -----------------------------------------------------------------------------------------
@@ -443,13 +438,4 @@ def webhook_deliveries_due(now=None) -> list[int]:
         WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
-
-
-def webhook_delivery_list_for_user(user):
-    """The deliveries to the user's endpoints, newest first, for the delivery log."""
-    return (
-        WebhookDelivery.objects.filter(endpoint__in=webhook_endpoint_list_for_user(user))
-        .select_related("endpoint", "event")
-        .order_by("-created_at", "-pk")
     )

@@ -376,13 +376,11 @@ def _resolve_trader(record: DeclarationImport, imported: ImportedDeclaration, re
     trader = Trader.objects.filter(taxpayer_id=code, active=True).first()
     if trader is not None and trader.pk in allowed:
         return trader
-    if trader is not None:  # registered, but not one of the uploader's: its name is not told
-        message = _("You are not authorised to declare for %(code)s.") % {"code": code}
-    else:
-        message = _("%(code)s (%(name)s) is not a registered trader.") % {
-            "code": code,
-            "name": party.name or "?",
-        }
+    # One message whether or not the code is registered: the report must not tell which taxpayer IDs are.
+    message = _("%(code)s (%(name)s, as the file names it) is not a trader you may declare for.") % {
+        "code": code,
+        "name": party.name or "?",
+    }
     if chosen is None:
         raise ImportRefused("trader_required", message + " " + _("Choose the trader when you upload."))
     report.flag(

@@ -216,8 +216,8 @@ def test_a_trader_users_import_is_for_its_own_trader_by_default(world, asycuda_d
     assert record.declaration.broker is None
     (flag,) = [entry for entry in record.report["flagged"] if entry["field"] == "trader"]
     assert flag["message"] == (
-        "XB53AED (Consignee 0BFCBD, 1 Sample Street, Sample City) is not a registered trader. "
-        "The draft is for Altyn Asyr HJ, your own."
+        "XB53AED (Consignee 0BFCBD, 1 Sample Street, Sample City, as the file names it) is not a trader "
+        "you may declare for. The draft is for Altyn Asyr HJ, your own."
     )
 
 
@@ -229,7 +229,8 @@ def test_a_registered_trader_the_uploader_may_not_declare_for_is_not_named(world
 
     (flag,) = [entry for entry in record.report["flagged"] if entry["field"] == "trader"]
     assert flag["message"] == (
-        "You are not authorised to declare for 101098765432. The draft is for Altyn Asyr HJ, as you chose."
+        "101098765432 (Consignee 0BFCBD, 1 Sample Street, Sample City, as the file names it) is not a trader "
+        "you may declare for. The draft is for Altyn Asyr HJ, as you chose."
     )
     assert world["trader_b"].name not in str(record.report)
 
