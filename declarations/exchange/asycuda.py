@@ -35,6 +35,7 @@ from declarations.exchange.base import (
     ImportReport,
     ImportUnreadable,
     PartyRef,
+    draft_text_limits,
 )
 
 FORMAT = "asycuda"
@@ -67,18 +68,6 @@ COST_BLOCKS = (
     ("deductions", ("Valuation/Gs_deduction",)),
 )
 INTERNAL_FREIGHT = "Valuation/Gs_internal_freight"
-
-# Drafts' text fields and their length in the model.
-MAX_LENGTHS = {
-    "lrn": 35,
-    "counterparty_name": 255,
-    "counterparty_address": 255,
-    "delivery_place": 100,
-    "transport_identity": 64,
-    "goods_location": 100,
-    "marks": 255,
-    "reference": 64,
-}
 
 
 def asycuda_read(tree) -> ImportedDeclaration:
@@ -463,7 +452,7 @@ class _Reader:
 
     def cut(self, field_name: str, key: str, value: str) -> str:
         """A text cut to the model's length of ``key``, and flagged then."""
-        limit = MAX_LENGTHS.get(key)
+        limit = draft_text_limits().get(key)
         if limit and len(value) > limit:
             self.report.flag(
                 field_name,

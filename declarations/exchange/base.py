@@ -9,6 +9,7 @@ no place in a Kerwen declaration is a ``left_out`` entry, with its path in the f
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
 
 @dataclass
@@ -122,3 +123,19 @@ class ImportUnreadable(Exception):
         self.code = code
         self.message = message
         self.problems = problems or []
+
+
+@cache
+def draft_text_limits() -> dict[str, int]:
+    """The length of each text field a reader fills, as the draft's models define it (general segment,
+    items, documents' ``reference``): read from the models, so a migration that changes one changes it
+    here too."""
+    from declarations.models import Declaration, DeclarationDocument, DeclarationItem
+
+    limits = {}
+    for model in (DeclarationDocument, DeclarationItem, Declaration):
+        for model_field in model._meta.get_fields():
+            max_length = getattr(model_field, "max_length", None)
+            if max_length and model_field.get_internal_type() == "CharField":
+                limits[model_field.name] = max_length
+    return limits

@@ -37,10 +37,11 @@ from customs.reference_cache import code_exists
 from customs.services.audit import audit_record
 from customs.xmlsafe import DEFAULT_MAX_BYTES, XmlRefused, xml_parse
 from declarations.choices import DeclarationType
-from declarations.exchange.base import ImportedDeclaration, ImportReport, ImportUnreadable
+from declarations.exchange.base import ImportedDeclaration, ImportReport, ImportUnreadable, draft_text_limits
 from declarations.exchange.wcodm.common import UNITS_BY_CODE
 from declarations.models import Declaration, DeclarationDocument, DeclarationImport
 from declarations.services import drafts
+from declarations.services.drafts import GENERAL_TEXT_FIELDS
 from declarations.services.errors import DeclarationInvalid, FieldError, NotAuthorised
 from declarations.services.offices import office_for_declarations
 from declarations.services.permissions import declarant_traders
@@ -58,15 +59,8 @@ WCO_NAMESPACE_PREFIX = "urn:wco:datamodel:WCO:"
 
 # Field lengths and decimal places of the draft (``declarations.models``): longer text is cut, finer
 # figures are rounded, and the report says so.
-TEXT_LIMITS = {
-    "lrn": 35,
-    "counterparty_name": 255,
-    "counterparty_address": 255,
-    "delivery_place": 100,
-    "transport_identity": 64,
-    "goods_location": 100,
-}
-ITEM_TEXT_LIMITS = {"marks": 255, "commodity_code": 10}
+GENERAL_TEXT_LIMITED = ["lrn", *GENERAL_TEXT_FIELDS]
+ITEM_TEXT_LIMITED = ["marks", "commodity_code"]
 MONEY_PLACES = Decimal("0.0001")
 MASS_PLACES = Decimal("0.000001")
 MONEY_FIELDS = [
@@ -481,8 +475,10 @@ def _clean(data: dict, report: ImportReport) -> None:
     """Codes checked against the code lists, text cut to the draft's lengths, figures to its precision."""
     for name, list_name in GENERAL_CODE_FIELDS.items():
         _code_clean(data, name, list_name, name, report)
-    for name, limit in TEXT_LIMITS.items():
-        _text_clean(data, name, limit, name, report)
+    limits = draft_text_limits()
+    for name in GENERAL_TEXT_LIMITED:
+        if name in limits:
+            _text_clean(data, name, limits[name], name, report)
     for name in MONEY_FIELDS:
         _figure_clean(data, name, MONEY_PLACES, name, report)
     for cost in ("freight", "insurance", "other_costs", "deductions"):
@@ -503,8 +499,8 @@ def _clean(data: dict, report: ImportReport) -> None:
         prefix = f"items[{number}]"
         for name, list_name in ITEM_CODE_FIELDS.items():
             _code_clean(item, name, list_name, f"{prefix}.{name}", report)
-        for name, limit in ITEM_TEXT_LIMITS.items():
-            _text_clean(item, name, limit, f"{prefix}.{name}", report)
+        for name in ITEM_TEXT_LIMITED:
+            _text_clean(item, name, limits[name], f"{prefix}.{name}", report)
         for name in ITEM_MONEY_FIELDS:
             _figure_clean(item, name, MONEY_PLACES, f"{prefix}.{name}", report)
         for name in ITEM_MASS_FIELDS:

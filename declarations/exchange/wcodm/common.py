@@ -51,18 +51,6 @@ MASS_UNITS = {"KGM": Decimal(1), "TNE": Decimal(1000), "GRM": Decimal("0.001")}
 STANDARD_DECLARATION = "A"
 LOCODE = re.compile(r"[A-Z]{2}[A-Z0-9]{3}")
 
-# Kerwen's limits on the text fields the reader fills.
-_TEXT_LIMITS = {
-    "counterparty_name": 255,
-    "counterparty_address": 255,
-    "delivery_place": 100,
-    "transport_identity": 64,
-    "goods_location": 100,
-    "commodity_code": 10,
-    "marks": 255,
-    "lrn": 35,
-    "reference": 64,
-}
 
 _GENERIC_REASON = gettext_lazy("Kerwen has no place for this value.")
 _PARTY_DETAILS = gettext_lazy(

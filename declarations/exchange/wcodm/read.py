@@ -14,9 +14,9 @@ from declarations.exchange.base import (
     ImportReport,
     ImportUnreadable,
     PartyRef,
+    draft_text_limits,
 )
 from declarations.exchange.wcodm.common import (
-    _TEXT_LIMITS,
     COST_CODES,
     DEC_DS_NS,
     MASS_UNITS,
@@ -85,7 +85,7 @@ class _Reader:
 
     def fit(self, field_name: str, value: str, limit_name: str | None = None) -> str:
         """``value`` cut to Kerwen's length for the field, flagged when it had to be cut."""
-        limit = _TEXT_LIMITS.get(limit_name or field_name.rsplit(".", 1)[-1])
+        limit = draft_text_limits().get(limit_name or field_name.rsplit(".", 1)[-1])
         if limit is None or len(value) <= limit:
             return value
         self.report.flag(
