@@ -191,6 +191,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-transit": {"task": "transit.sweep", "schedule": timedelta(minutes=2)},
     # Webhook deliveries whose retry is due, or whose task a broker outage lost, are sent.
     "sweep-webhooks": {"task": "customs.sweep_webhooks", "schedule": timedelta(minutes=1)},
+    # Events older than EVENTS_RETENTION_DAYS are deleted, with their deliveries.
+    "purge-events": {"task": "customs.purge_events", "schedule": timedelta(hours=24)},
 }
 
 # The secret seed of random selection (risk): with it an audit replays every draw; without it nobody
@@ -209,6 +211,8 @@ PAYMENTS_CALLBACK_TOLERANCE_SECONDS = env.int("PAYMENTS_CALLBACK_TOLERANCE_SECON
 WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False)
+# Events (and their webhook deliveries) are kept this many days, then purged daily; 0 keeps them for ever.
+EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=400)
 
 # Transit: signing keys
 # The Ed25519 private keys (PEM files named <kid>.pem) that sign the QR token of transit accompanying

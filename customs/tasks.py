@@ -7,6 +7,7 @@ from celery import shared_task
 from django.conf import settings
 
 from customs.queue import enqueue_on_commit
+from customs.services.events import events_purge
 from customs.services.exchange_rates import exchange_rates_import_from
 from customs.services.webhooks import webhook_deliver, webhook_deliveries_due
 
@@ -46,3 +47,9 @@ def sweep_webhooks() -> int:
     for delivery_id in due:
         enqueue_on_commit("customs.deliver_webhook", delivery_id)  # outside a transaction: sent now
     return len(due)
+
+
+@shared_task(name="customs.purge_events")
+def purge_events() -> dict:
+    """Delete the events older than the retention period, with their deliveries (daily)."""
+    return events_purge()

@@ -18,8 +18,9 @@ import datetime
 import json
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -175,3 +176,30 @@ def event_page(*, user, after: str = "", limit: int = PAGE_DEFAULT) -> EventPage
     has_more = len(rows) > limit
     rows = rows[:limit]
     return EventPage(events=rows, cursor=cursor_of(rows[-1]) if rows else after, has_more=has_more)
+
+
+PURGE_BATCH = 5000
+
+
+def events_purge(*, now=None) -> dict[str, int]:
+    """Delete the events older than ``EVENTS_RETENTION_DAYS`` (0: keep them for ever), with their
+    deliveries and the deliveries' attempts, a batch at a time so that no long transaction holds the
+    tables (the daily beat task's work)."""
+    days = settings.EVENTS_RETENTION_DAYS
+    removed = {"events": 0, "deliveries": 0}
+    if days <= 0:
+        return removed
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Event.objects.filter(occurred_at__lt=cutoff)
+                .order_by("id")
+                .values_list("id", flat=True)[:PURGE_BATCH]
+            )
+            if not batch:
+                return removed
+            _total, deleted = WebhookDelivery.objects.filter(event_id__in=batch).delete()
+            removed["deliveries"] += deleted.get(WebhookDelivery._meta.label, 0)
+            _total, deleted = Event.objects.filter(id__in=batch).delete()
+            removed["events"] += deleted.get(Event._meta.label, 0)

@@ -434,3 +434,27 @@ def test_a_late_failure_does_not_undo_what_another_worker_did(parties, receiver)
     assert webhooks._record(delivery, failure, started_at=now, claimed_until=claimed_until) == "delivered"
     delivery.refresh_from_db()
     assert (delivery.status, delivery.next_attempt_at) == ("delivered", None)
+
+
+def test_events_past_the_retention_are_purged_with_their_deliveries(parties, receiver, settings):
+    from customs.models import Event
+    from customs.services.events import events_purge
+
+    settings.EVENTS_RETENTION_DAYS = 30
+    endpoint = webhook_endpoint_create(actor=parties["trader_user"], url=receiver.url)
+    _publish(parties["trader"], subject_id=1)
+    _publish(parties["trader"], subject_id=2)
+    old = WebhookDelivery.objects.get(endpoint=endpoint, event__subject_id=1)
+    webhook_deliver(old.pk)
+    webhook_delivery_replay(actor=parties["trader_user"], delivery=old)
+    Event.objects.filter(subject_id=1).update(occurred_at=timezone.now() - datetime.timedelta(days=31))
+
+    assert events_purge() == {"events": 1, "deliveries": 2}
+
+    assert list(Event.objects.values_list("subject_id", flat=True)) == [2]
+    assert list(WebhookDelivery.objects.values_list("event__subject_id", flat=True)) == [2]
+    assert not WebhookAttempt.objects.exists()  # the old delivery's attempt went with it
+    settings.EVENTS_RETENTION_DAYS = 0
+    Event.objects.update(occurred_at=timezone.now() - datetime.timedelta(days=3650))
+    assert events_purge() == {"events": 0, "deliveries": 0}  # 0: kept for ever
+    assert Event.objects.count() == 1
