@@ -10,10 +10,8 @@ the import report beside the draft it became (or why it was refused).
 
 import re
 from decimal import Decimal
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -25,6 +23,7 @@ from declarations.presentation import field_label
 from declarations.selectors import declaration_import_list_for_user
 from declarations.services.errors import DeclarationInvalid, NotAuthorised
 from declarations.services.imports import declaration_import_request
+from portal.access import portal_user_required
 from portal.import_forms import DeclarationImportForm, errors_to_form
 from tariff.choices import MeasureType
 
@@ -56,25 +55,6 @@ STATUS_CLASSES = {
     DeclarationImport.Status.DONE: "status-released",
     DeclarationImport.Status.FAILED: "status-rejected",
 }
-
-
-def _refused(request, message: str):
-    return render(request, "portal/imports/refused.html", {"message": message}, status=403)
-
-
-def portal_user_required(view):
-    """Signed in as a portal user (a trader's or a broker's); staff use the office screens."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not (request.user.trader_id or request.user.broker_id):
-            return _refused(
-                request,
-                _("The portal screens are for traders and customs brokers. Staff use the office screens."),
-            )
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapper)
 
 
 def status_badge(record: DeclarationImport) -> dict:

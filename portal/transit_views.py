@@ -12,7 +12,6 @@ the input (or the grid cell) it names.
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
@@ -27,6 +26,7 @@ from customs.services.notifications import notification_mark_read
 from declarations.choices import DeclarationType, Status
 from declarations.selectors import FinderQuery, declaration_find
 from declarations.services.errors import NotAuthorised
+from portal.access import portal_refused, portal_user_required
 from portal.declaration_views import _grid_action
 from portal.transit_forms import (
     ITEM_PREFIX,
@@ -75,32 +75,13 @@ HISTORY_LABELS = {
 }
 
 
-def _refused(request, message: str):
-    return render(request, "portal/transit/refused.html", {"message": message}, status=403)
-
-
-def portal_user_required(view):
-    """Signed in as a portal user (a trader's or a broker's); staff use the office screens."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not (request.user.trader_id or request.user.broker_id):
-            return _refused(
-                request,
-                _("The portal screens are for traders and customs brokers. Staff use the office screens."),
-            )
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapper)
-
-
 def principal_required(view):
     """A portal user that lodges transit for at least one trader today."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not principal_traders(request.user):
-            return _refused(
+            return portal_refused(
                 request,
                 _(
                     "No trader has authorised your broker for transit today. A trader gives the "

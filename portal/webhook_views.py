@@ -30,7 +30,7 @@ from customs.services.webhooks import (
     webhook_endpoint_update,
 )
 from customs.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER
-from portal.import_views import portal_user_required
+from portal.access import portal_user_required
 from portal.webhook_forms import EndpointForm, EndpointKindsForm, errors_to_form
 
 DELIVERIES_PER_PAGE = 50
