@@ -1,7 +1,7 @@
 """The sample files of ``../shared/data`` (real public ASYCUDA World and WCO DM declarations).
 
-They are read where they are, not copied into the repository (the ASYCUDA files carry no licence):
-``KERWEN_SHARED_DATA`` names another place. Missing data fails under CI and skips elsewhere.
+They are read where they are, not copied into the repository (the ASYCUDA files carry no licence).
+Missing data fails under CI and skips elsewhere.
 """
 
 import os
@@ -9,9 +9,17 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(
-    os.environ.get("KERWEN_SHARED_DATA") or Path(__file__).resolve().parents[3].parent / "shared" / "data"
-)
+
+def _shared_data() -> Path:
+    """``KERWEN_SHARED_DATA``, else ``../shared/data`` beside the checkout, else ``/work/shared/data``
+    (for a checkout cloned elsewhere, as CI may do)."""
+    if os.environ.get("KERWEN_SHARED_DATA"):
+        return Path(os.environ["KERWEN_SHARED_DATA"])
+    candidates = [Path(__file__).resolve().parents[3].parent / "shared" / "data", Path("/work/shared/data")]
+    return next((candidate for candidate in candidates if candidate.is_dir()), candidates[0])
+
+
+SHARED_DATA = _shared_data()
 ASYCUDA_DIR = SHARED_DATA / "asycuda"
 WCODM_DIR = SHARED_DATA / "wco-dm" / "declarations"
 WCODM_INDEX = SHARED_DATA / "wco-dm" / "declarations_index.csv"
