@@ -41,6 +41,7 @@ from payments.services.ledger import national_currency
 from payments.services.orders import payment_order_cancel, payment_order_create, top_up_order_create
 from payments.services.permissions import payer_traders
 from payments.services.receipts import receipt_context
+from portal.access import portal_refused
 from portal.payment_forms import (
     DeferForm,
     ExpectedAmountForm,
@@ -52,10 +53,6 @@ from portal.payment_forms import (
 RECEIPTS_PER_PAGE = 50
 
 
-def _refused(request, message: str):
-    return render(request, "portal/payments/refused.html", {"message": message}, status=403)
-
-
 def payer_required(view):
     """Signed in, a portal user (trader or broker), and paying for at least one trader today."""
 
@@ -63,12 +60,12 @@ def payer_required(view):
     def wrapper(request, *args, **kwargs):
         user = request.user
         if not (user.trader_id or user.broker_id):
-            return _refused(
+            return portal_refused(
                 request,
                 _("The payment screens are for traders and customs brokers. Staff use the office screens."),
             )
         if not payer_traders(user):
-            return _refused(
+            return portal_refused(
                 request,
                 _(
                     "No trader has authorised your broker for payments today. A trader gives the "

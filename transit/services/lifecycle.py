@@ -559,6 +559,13 @@ def transit_enquire(*, actor, movement, reason: str) -> TransitMovement:
         return move.finish()
 
 
+def _close(move: _Move, actor) -> None:
+    """The movement's end (discharged or cancelled): its guarantee reservation released."""
+    if move.movement.reservation_id:
+        guarantee_release(actor=actor, reservation=move.movement.reservation)
+    move.movement.closed_at = move.now
+
+
 def transit_discharge(*, actor, movement, reason: str = "", expected_version=None) -> TransitMovement:
     """Discharge: the movement ends well and its guarantee reservation is released. At the end of an
     enquiry the officer says how it ended (``reason``)."""
@@ -576,9 +583,7 @@ def transit_discharge(*, actor, movement, reason: str = "", expected_version=Non
             raise TransitInvalid(
                 [FieldError("reason", "required", _("Say how the enquiry ended before discharging."))]
             )
-        if locked.reservation_id:
-            guarantee_release(actor=actor, reservation=locked.reservation)
-        locked.closed_at = move.now
+        _close(move, actor)
         return move.finish(extra={"released": str(locked.amount_at_stake)})
 
 
@@ -592,10 +597,7 @@ def transit_cancel(*, actor, movement, reason: str, expected_version=None) -> Tr
             reason=reason,
             expected_version=expected_version,
         )
-        locked = move.movement
-        if locked.reservation_id:
-            guarantee_release(actor=actor, reservation=locked.reservation)
-        locked.closed_at = move.now
+        _close(move, actor)
         return move.finish()
 
 
