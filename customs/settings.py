@@ -90,11 +90,16 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# Server-side parameters: psycopg prepares a statement run five times on a connection, and PostgreSQL
-# plans it once instead of at every execution (a declaration's lock joins five tables: planning it cost
-# more than running it).
+# Server-side parameters and prepared statements: psycopg prepares a statement run five times on a
+# connection, and PostgreSQL then plans it once instead of at every execution (a declaration's lock joins
+# five tables: planning it cost more than running it). Django turns preparing off unless told
+# (``prepare_threshold``); set DATABASE_PREPARE_THRESHOLD to "off" behind a pooler in transaction mode.
 DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
     "DATABASE_SERVER_SIDE_BINDING", default=True
+)
+_PREPARE_THRESHOLD = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip().lower()
+DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
+    None if _PREPARE_THRESHOLD in {"", "off", "none"} else int(_PREPARE_THRESHOLD)
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -527,13 +527,11 @@ def _check_item(snapshot: TariffSnapshot, item: ItemInput, index: int, day: date
             _("%(code)s is not a declarable line; choose one of its subdivisions.")
             % {"code": item.commodity_code},
         )
-    checks = [
-        ("gross_mass", item.gross_mass, _("The gross mass cannot be negative.")),
-        ("net_mass", item.net_mass, _("The net mass cannot be negative.")),
-    ]
-    for name, value, message in checks:
-        if value < 0:
-            raise AssessmentError(f"{prefix}.{name}", message)
+    # Messages are translated only when a check fails: this runs for every item of every lodgement.
+    if item.gross_mass < 0:
+        raise AssessmentError(f"{prefix}.gross_mass", _("The gross mass cannot be negative."))
+    if item.net_mass < 0:
+        raise AssessmentError(f"{prefix}.net_mass", _("The net mass cannot be negative."))
     for name in ("invoice_price", "gross_mass", "net_mass"):
         if getattr(item, name) > ABSURD_AMOUNT:
             raise AssessmentError(f"{prefix}.{name}", _("This figure is too large to be real; check it."))

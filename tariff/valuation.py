@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from customs.money import round_money
 from tariff.choices import FreightApportionment
@@ -121,6 +122,7 @@ def value_items(
             raise ValuationError(f"items[{index}].invoice_price", _("The item price must be more than zero."))
     invoice_rate = rate_of(invoice_currency)
     valuations = []
+    invoice_label = _("Invoice price")
     for price in invoice_prices:
         converted = round_money(price * invoice_rate, minor_unit)
         detail = (
@@ -130,25 +132,39 @@ def value_items(
             else ""
         )
         valuations.append(
-            ItemValuation(price, invoice_currency, [ValuationStep(_("Invoice price"), converted, detail)])
+            ItemValuation(price, invoice_currency, [ValuationStep(invoice_label, converted, detail)])
         )
 
+    # The labels are translated only for the costs declared (this runs for every lodgement).
     additions = [
-        ("freight", costs.freight, _("Freight to the border"), not incoterm.includes_main_carriage, +1),
-        ("insurance", costs.insurance, _("Insurance"), not incoterm.includes_insurance, +1),
-        ("loading", costs.loading, _("Loading and handling"), not incoterm.includes_main_carriage, +1),
-        ("other", costs.other, _("Other dutiable costs"), True, +1),
+        (
+            "freight",
+            costs.freight,
+            gettext_noop("Freight to the border"),
+            not incoterm.includes_main_carriage,
+            +1,
+        ),
+        ("insurance", costs.insurance, gettext_noop("Insurance"), not incoterm.includes_insurance, +1),
+        (
+            "loading",
+            costs.loading,
+            gettext_noop("Loading and handling"),
+            not incoterm.includes_main_carriage,
+            +1,
+        ),
+        ("other", costs.other, gettext_noop("Other dutiable costs"), True, +1),
         (
             "beyond_border",
             costs.beyond_border,
-            _("Costs after the border (deducted)"),
+            gettext_noop("Costs after the border (deducted)"),
             incoterm.includes_costs_beyond_border,
             -1,
         ),
     ]
-    for name, cost, label, applies, sign in additions:
+    for name, cost, label_id, applies, sign in additions:
         if cost is None or cost.amount == 0:
             continue
+        label = _(label_id)
         if cost.amount < 0:
             raise ValuationError(f"costs.{name}", _("A cost cannot be negative."))
         if not applies:
@@ -166,8 +182,8 @@ def value_items(
         shares = apportion(converted, weights, minor_unit)
         basis = _("by gross mass") if by_mass else _("by invoice price")
         total_text = f"{_fmt(cost.amount)} {cost.currency} = {_fmt(converted)} {national_currency}"
+        detail = _("share %(basis)s of %(total)s") % {"basis": basis, "total": total_text}
         for valuation, share in zip(valuations, shares, strict=True):
-            detail = _("share %(basis)s of %(total)s") % {"basis": basis, "total": total_text}
             valuation.steps.append(ValuationStep(label, sign * share, detail))
     for index, valuation in enumerate(valuations):
         if valuation.customs_value <= 0:

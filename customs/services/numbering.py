@@ -1,38 +1,31 @@
 """Gap-free numbering of documents per office, year and series (``TMA01 2026 C 10452``)."""
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 
 from customs.models import DocumentSequence
 
+# Take the next number of a series in one statement (a hot path: every registration runs it), creating
+# the series at its first number. Parameters: office code, year, series, and whether to take at all
+# (false: no row, no lock; for a statement that takes numbers only in some cases). The row lock taken
+# by the update stays until the transaction ends, so concurrent callers queue and each sees the
+# previous one's number; a caller that rolls back gives its number back. Hence no gaps and no
+# duplicates. Statements that insert a document together with its number embed this as a CTE.
+NUMBER_TAKE_SQL = (
+    f"INSERT INTO {DocumentSequence._meta.db_table} AS sequence (office_code, year, series, last_number) "  # noqa: S608
+    "SELECT %s, %s, %s, 1 WHERE %s "
+    "ON CONFLICT (office_code, year, series) DO UPDATE SET last_number = sequence.last_number + 1 "
+    "RETURNING last_number"
+)
+
 
 def number_next(*, office_code: str, year: int, series: str) -> int:
-    """Take the next number of the series, inside the caller's transaction.
-
-    The row lock taken by the UPDATE is held until the caller commits, so concurrent callers queue and
-    each sees the previous one's number; a caller that rolls back returns its number. Hence no gaps and
-    no duplicates. Must run inside ``transaction.atomic()``.
-    """
+    """Take the next number of the series, inside the caller's transaction (see ``NUMBER_TAKE_SQL``).
+    Must run inside ``transaction.atomic()``."""
     if not connection.in_atomic_block:
         raise RuntimeError("number_next must be called inside transaction.atomic()")
-    key = {"office_code": office_code, "year": year, "series": series}
-    table = DocumentSequence._meta.db_table
-    for _attempt in range(2):
-        # One statement takes the number and returns it (a hot path: every registration calls it).
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET last_number = last_number + 1 "  # noqa: S608 (table name is ours)
-                "WHERE office_code = %s AND year = %s AND series = %s RETURNING last_number",
-                [office_code, year, series],
-            )
-            row = cursor.fetchone()
-        if row:
-            return row[0]
-        try:
-            with transaction.atomic():
-                DocumentSequence.objects.create(**key, last_number=0)
-        except IntegrityError:
-            pass  # another transaction created the series first; its row now exists
-    raise RuntimeError(f"Could not take a number in series {key}")
+    with connection.cursor() as cursor:
+        cursor.execute(NUMBER_TAKE_SQL, [office_code, year, series, True])
+        return cursor.fetchone()[0]
 
 
 def number_format(*, office_code: str, year: int, series: str, number: int) -> str:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from customs.files import content_matches
 from customs.models import CustomsOffice, Trader
+from customs.rows import row_fetch
 from customs.services.audit import audit_record
 from declarations.choices import EDITABLE_STATES, Status
 from declarations.models import Declaration, DeclarationDocument, DeclarationItem
@@ -25,6 +26,7 @@ from declarations.services.errors import (
     NotAuthorised,
     StaleVersion,
     TransitionNotAllowed,
+    lrn_error,
 )
 from declarations.services.locking import declaration_lock
 from declarations.services.offices import office_for_declarations
@@ -95,7 +97,7 @@ def _resolve_parties(*, actor, data: dict, errors: list[FieldError]):
     office = office_for_declarations(data.get("office") or "")
     if office is None:
         errors.append(FieldError("office", "unknown_code", _("Choose an active customs office.")))
-    trader = Trader.objects.filter(taxpayer_id=data.get("trader") or "", active=True).first()
+    trader = row_fetch(Trader, "taxpayer_id = %s AND active", [data.get("trader") or ""])
     if trader is None:
         errors.append(
             FieldError("trader", "unknown_code", _("There is no active trader with this taxpayer ID."))
@@ -126,14 +128,6 @@ def _lrn_taken(declaration: Declaration) -> bool:
     return others.filter(trader_id=declaration.trader_id, broker__isnull=True).exists()
 
 
-def _lrn_error(lrn) -> FieldError:
-    return FieldError(
-        "lrn",
-        "lrn_not_unique",
-        _("You already have a declaration with the reference %(lrn)s.") % {"lrn": lrn},
-    )
-
-
 def _save_checked(declaration: Declaration, *, creating: bool) -> None:
     """Save; a taken LRN (the unique constraints per declarant) becomes the field error.
 
@@ -143,7 +137,7 @@ def _save_checked(declaration: Declaration, *, creating: bool) -> None:
         declaration.save(force_insert=creating)
     except IntegrityError as error:
         if "lrn" in str(error):
-            raise DeclarationInvalid([_lrn_error(declaration.lrn)]) from error
+            raise DeclarationInvalid([lrn_error(declaration.lrn)]) from error
         raise
 
 
@@ -238,7 +232,7 @@ def declaration_update(*, actor, declaration: Declaration, data: dict, expected_
             locked.declaration_type = data["declaration_type"]
         _apply_general(locked, data)
         if "lrn" in data and _lrn_taken(locked):
-            raise DeclarationInvalid([_lrn_error(locked.lrn)])
+            raise DeclarationInvalid([lrn_error(locked.lrn)])
         locked.version += 1
         _save_checked(locked, creating=False)
         if rows is not None:

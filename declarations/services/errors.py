@@ -15,6 +15,15 @@ class FieldError:
     message: str
 
 
+def lrn_error(lrn: str) -> FieldError:
+    """The declarant already has a declaration with this LRN (the unique constraints per declarant)."""
+    return FieldError(
+        "lrn",
+        "lrn_not_unique",
+        _("You already have a declaration with the reference %(lrn)s.") % {"lrn": lrn},
+    )
+
+
 class DeclarationInvalid(Exception):
     """The declaration cannot be saved or lodged; every problem found, field by field."""
 

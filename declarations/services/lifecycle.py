@@ -32,7 +32,7 @@ from declarations.choices import (
     Side,
     Status,
 )
-from declarations.models import Declaration, DeclarationItem, OfficeDeclarationSettings, StatusChange, TaxLine
+from declarations.models import Declaration, DeclarationItem, OfficeDeclarationSettings, StatusChange
 from declarations.services import drafts
 from declarations.services.assessment import assessment_apply, assessment_store
 from declarations.services.errors import DeclarationInvalid, FieldError, StaleVersion, TransitionNotAllowed
@@ -40,6 +40,7 @@ from declarations.services.events import declaration_events
 from declarations.services.locking import declaration_lock
 from declarations.services.permissions import ensure_declarant, ensure_officer
 from declarations.services.validation import lodgement_check, references_check
+from declarations.services.writing import declaration_write_new
 
 # Celery tasks (by name) run after a declaration is assessed; later apps add theirs (risk scoring).
 ON_ASSESSED_TASKS: list[str] = []
@@ -84,13 +85,12 @@ class _Move:
         action: str,
         *,
         extra=None,
-        before_audit=None,
         content_changed: bool = True,
         fields: tuple[str, ...] | None = None,
     ) -> Declaration:
-        """Write the move: the declaration (inserted when new), its status changes, ``before_audit()``
-        (more rows that need its id), the numbers when registering, and one audit event; the tasks
-        go on commit. ``extra``: more for the audit event, or a function giving it at the end.
+        """Write the move on a stored declaration: its status changes, the numbers when registering,
+        the declaration, then ``announce`` (tasks, events, one audit event). ``extra``: more for the
+        audit event, or a function giving it at the end.
 
         The numbers come last: each series' row stays locked until commit, so concurrent
         registrations at an office wait on it for as short a time as possible.
@@ -100,31 +100,21 @@ class _Move:
         ``fields``: the only fields the move changed (with the version and time of change, written
         always), for moves that touch a few columns of a wide row."""
         declaration = self.declaration
-        if declaration.pk is None:
-            drafts.declaration_insert(declaration)
-            StatusChange.objects.bulk_create(self.changes)
-            if before_audit is not None:
-                before_audit()
-            if self.take_numbers:
-                _numbers_take(declaration, self.now)
-                Declaration.objects.filter(pk=declaration.pk).update(
-                    registration_year=declaration.registration_year,
-                    registration_series=declaration.registration_series,
-                    registration_number=declaration.registration_number,
-                    assessment_number=declaration.assessment_number,
-                )
+        StatusChange.objects.bulk_create(self.changes)
+        if self.take_numbers:
+            _numbers_take(declaration, self.now)
+        if content_changed:
+            declaration.version += 1
+        if fields is None:
+            declaration.save()
         else:
-            StatusChange.objects.bulk_create(self.changes)
-            if before_audit is not None:
-                before_audit()
-            if self.take_numbers:
-                _numbers_take(declaration, self.now)
-            if content_changed:
-                declaration.version += 1
-            if fields is None:
-                declaration.save()
-            else:
-                declaration.save(update_fields=[*fields, "version", "updated_at"])
+            declaration.save(update_fields=[*fields, "version", "updated_at"])
+        return self.announce(action, extra=extra)
+
+    def announce(self, action: str, *, extra=None) -> Declaration:
+        """The move's side effects once its rows are written: the tasks on commit, the events for the
+        parties' systems, and one audit event."""
+        declaration = self.declaration
         for task_name in self.on_commit_tasks:
             enqueue_on_commit(task_name, declaration.pk)
         events_publish(declaration_events(declaration, self.changes))
@@ -260,12 +250,9 @@ def declaration_submit(*, actor, data: dict) -> Declaration:
         declaration.lodged_at = move.now
         registering = registers_on_lodgement(declaration.office)
         lines = _register_and_assess_in_memory(move, items, assessment, store=False) if registering else []
-
-        def insert_rows():
-            DeclarationItem.objects.bulk_create(items)
-            TaxLine.objects.bulk_create(lines)
-
-        submitted = move.finish("submitted", extra=lambda: _numbers(declaration), before_audit=insert_rows)
+        year = timezone.localdate(move.now).year if registering else None
+        declaration_write_new(declaration, items, lines, move.changes, year=year)
+        submitted = move.announce("submitted", extra=_numbers(declaration))
         _rows_known(submitted, items=items, tax_lines=lines, documents=[], status_changes=move.changes)
         return submitted
 

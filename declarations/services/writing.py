@@ -1,0 +1,112 @@
+"""A new declaration written in one statement: the row with its registration and assessment numbers,
+its items, its tax lines and its status changes.
+
+The lodgement hot path (``declaration_submit``): the ORM would send six statements (an insert per
+table, two numbers, an update for them), each compiled anew and with every value adapted one by one.
+Here one statement with data-modifying CTEs takes the numbers (``NUMBER_TAKE_SQL``) and inserts the
+rows, which travel as four JSON parameters (``customs.rows``). Its text never changes, so PostgreSQL
+plans it once per connection.
+
+Numbers are gap-free because they are taken in the same transaction as the rows that carry them; the
+series' row stays locked until commit, and the caller writes only its audit event and its events
+after this statement.
+"""
+
+from functools import cache
+
+from django.db import IntegrityError, connection
+
+from customs.rows import insert_columns, row_json, rows_json, rows_stored
+from customs.services.numbering import NUMBER_TAKE_SQL
+from declarations.choices import ASSESSMENT_SERIES, REGISTRATION_SERIES, direction_of
+from declarations.models import Declaration, DeclarationItem, StatusChange, TaxLine
+from declarations.services.errors import DeclarationInvalid, lrn_error
+
+_NUMBERED = ("registration_number", "assessment_number")
+
+
+def _select(columns: list[str]) -> str:
+    return ", ".join(f"row.{column}" for column in columns)
+
+
+def _children(model) -> str:
+    """Insert the rows of ``model`` given as a JSON array, under the new declaration."""
+    table = model._meta.db_table
+    columns = insert_columns(model, exclude=("declaration_id",))
+    return (
+        f"INSERT INTO {table} (declaration_id, {', '.join(columns)}) "  # noqa: S608
+        f"SELECT declaration.id, {_select(columns)} "
+        f"FROM declaration, json_populate_recordset(NULL::{table}, %s::json) AS row"
+    )
+
+
+@cache
+def _statement() -> str:
+    table = Declaration._meta.db_table
+    columns = insert_columns(Declaration, exclude=_NUMBERED)
+    return f"""
+WITH registration AS ({NUMBER_TAKE_SQL}),
+assessment AS ({NUMBER_TAKE_SQL}),
+declaration AS (
+    INSERT INTO {table} ({", ".join(columns)}, {", ".join(_NUMBERED)})
+    SELECT {_select(columns)}, registration.last_number, assessment.last_number
+    FROM json_populate_record(NULL::{table}, %s::json) AS row
+    LEFT JOIN registration ON true
+    LEFT JOIN assessment ON true
+    RETURNING id, registration_number, assessment_number
+),
+items AS ({_children(DeclarationItem)} RETURNING id, number),
+lines AS ({_children(TaxLine)} RETURNING id, position),
+changes AS ({_children(StatusChange)} RETURNING id)
+SELECT declaration.id, declaration.registration_number, declaration.assessment_number,
+    (SELECT json_agg(items.id ORDER BY items.number) FROM items),
+    (SELECT json_agg(lines.id ORDER BY lines.position) FROM lines),
+    (SELECT json_agg(changes.id ORDER BY changes.id) FROM changes)
+FROM declaration
+"""
+
+
+def declaration_write_new(
+    declaration: Declaration,
+    items: list[DeclarationItem],
+    lines: list[TaxLine],
+    changes: list[StatusChange],
+    *,
+    year: int | None,
+) -> None:
+    """Insert a new declaration with its items, tax lines and status changes, in the caller's
+    transaction; with ``year``, it is registered: its C and A numbers of the office and year are
+    taken in the same statement. The instances come back saved, with their ids and numbers.
+
+    A taken LRN (the unique constraints per declarant) becomes the field error; the caller's
+    transaction, which the error rolls back, gives the numbers back.
+    """
+    declaration.direction = direction_of(declaration.declaration_type)
+    take = year is not None
+    if take:
+        declaration.registration_year = year
+        declaration.registration_series = REGISTRATION_SERIES
+    office_code = declaration.office.code
+    parameters = [
+        *(office_code, year or 0, REGISTRATION_SERIES, take),
+        *(office_code, year or 0, ASSESSMENT_SERIES, take),
+        row_json(declaration, exclude=_NUMBERED),
+        rows_json(DeclarationItem, items, exclude=("declaration_id",)),
+        rows_json(TaxLine, lines, exclude=("declaration_id",)),
+        rows_json(StatusChange, changes, exclude=("declaration_id",)),
+    ]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_statement(), parameters)
+            pk, registration_number, assessment_number, item_ids, line_ids, change_ids = cursor.fetchone()
+    except IntegrityError as error:
+        if "lrn" in str(error):
+            raise DeclarationInvalid([lrn_error(declaration.lrn)]) from error
+        raise
+    declaration.registration_number, declaration.assessment_number = registration_number, assessment_number
+    rows_stored([declaration], [pk])
+    for row in (*items, *lines, *changes):
+        row.declaration_id = pk
+    rows_stored(items, item_ids or [])
+    rows_stored(lines, line_ids or [])
+    rows_stored(changes, change_ids or [])
