@@ -10,5 +10,5 @@ from celery import Celery
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "customs.settings")
 
 app = Celery("kerwen")
-app.config_from_object("django.conf:settings", namespace="CELERY")
+app.config_from_object("customs.celery_settings")
 app.autodiscover_tasks()

@@ -24,7 +24,8 @@ def enqueue_on_commit(task_name: str, *args, countdown: int | None = None, **kwa
 
     def send():
         try:
-            app.send_task(task_name, args=args, kwargs=kwargs, **options)
+            # Nobody waits for these results: the worker stores none, and sending subscribes to none.
+            app.send_task(task_name, args=args, kwargs=kwargs, ignore_result=True, **options)
         except Exception:  # broker outage: the sweeper will pick the work up
             logger.exception("Could not enqueue %s; a sweeper will retry", task_name)
 

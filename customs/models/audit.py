@@ -13,7 +13,7 @@ class AuditEvent(models.Model):
 
     sequence = models.BigIntegerField(_("sequence"), unique=True, editable=False)
     occurred_at = models.DateTimeField(_("occurred at"), db_index=True, editable=False)
-    action = models.CharField(_("action"), max_length=128, db_index=True, editable=False)
+    action = models.CharField(_("action"), max_length=128, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -24,21 +24,29 @@ class AuditEvent(models.Model):
         editable=False,
     )
     actor_username = models.CharField(_("actor user name"), max_length=150, blank=True, editable=False)
-    office_code = models.CharField(_("office"), max_length=8, blank=True, db_index=True, editable=False)
+    office_code = models.CharField(_("office"), max_length=8, blank=True, editable=False)
     request_id = models.CharField(_("request id"), max_length=64, blank=True, editable=False)
     object_type = models.CharField(_("object type"), max_length=100, blank=True, editable=False)
-    object_id = models.CharField(_("object id"), max_length=64, blank=True, db_index=True, editable=False)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True, editable=False)
     object_repr = models.CharField(_("object"), max_length=255, blank=True, editable=False)
     before = models.JSONField(_("before"), null=True, blank=True, editable=False)
     after = models.JSONField(_("after"), null=True, blank=True, editable=False)
     previous_hash = models.CharField(_("previous hash"), max_length=64, editable=False)
-    hash = models.CharField(_("hash"), max_length=64, unique=True, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, editable=False)
 
     class Meta:
         ordering = ["-sequence"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        # Every service call appends an event, so only the indexes that lookups use: an object's history,
+        # the admin's filters by action and office. (No LIKE indexes: the admin's search is a substring
+        # search, which no b-tree serves; none on the hash, which nothing looks up: the chain is
+        # checked in sequence order.)
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["action"], name="audit_action_idx"),
+            models.Index(fields=["office_code"], name="audit_office_idx"),
+        ]
 
     def __str__(self):
         return f"#{self.sequence} {self.action} {self.object_repr}"

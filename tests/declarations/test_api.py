@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from declarations.models import Declaration
-from tests.declarations.conftest import declaration_data
+from tests.declarations.conftest import declaration_data, item_data
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/declarations/"
@@ -143,3 +143,49 @@ def test_the_rows_written_out_by_hand_match_the_serializers_of_the_schema(api, w
         body["history"]
         == StatusChangeSerializer(declaration.status_changes.order_by("occurred_at", "pk"), many=True).data
     )
+
+
+def _validated_both_ways(data):
+    """The declaration serializer's result through its per-thread template fields, and through DRF's
+    own per-instance fields (as a partial update validates)."""
+    from unittest import mock
+
+    from declarations.api.serializers import DeclarationSerializer, FreshFieldsSerializer
+
+    fast = DeclarationSerializer(data=data)
+    fast_valid = fast.is_valid()
+    with mock.patch.object(FreshFieldsSerializer, "_full", return_value=False):
+        plain = DeclarationSerializer(data=data)
+        plain_valid = plain.is_valid()
+    return (fast_valid, fast.errors, fast.validated_data if fast_valid else None), (
+        plain_valid,
+        plain.errors,
+        plain.validated_data if plain_valid else None,
+    )
+
+
+def test_template_fields_give_the_values_drf_gives():
+    data = _json(declaration_data([item_data(), item_data(), item_data()], lrn="TEMPLATE-1"))
+
+    fast, plain = _validated_both_ways(data)
+
+    assert fast[0] is True
+    assert fast == plain
+    assert len(fast[2]["items"]) == 3
+
+
+def test_template_fields_give_the_errors_drf_gives():
+    data = _json(declaration_data([item_data(), item_data()], lrn="X" * 40))
+    data["invoice_amount"] = "12.3.4"
+    data["declaration_type"] = "IM9"
+    data["items"][1]["commodity_code"] = "87AB"
+    data["items"][0]["gross_mass"] = "-1"
+    data["items"][0]["quantities"] = {"parsec": "1"}
+
+    fast, plain = _validated_both_ways(data)
+
+    assert fast[0] is False
+    assert fast == plain
+    assert set(fast[1]) == {"lrn", "invoice_amount", "declaration_type", "items"}
+    assert set(fast[1]["items"][0]) == {"gross_mass", "quantities"}
+    assert set(fast[1]["items"][1]) == {"commodity_code"}

@@ -1,0 +1,15 @@
+"""Celery's configuration: the ``CELERY_*`` Django settings, read once, under Celery's own names.
+
+Celery reads its configuration at every task sent. Given the Django settings object with a namespace, each
+read tries the prefixed and plain names against Django's lazy settings and Celery's defaults, raising
+and catching a KeyError for every miss: about a quarter of the cost of sending a task, which every
+lodgement does. Imported lazily by Celery on its first read, when Django's settings are loaded.
+"""
+
+from django.conf import settings
+
+_PREFIX = "CELERY_"
+
+for _name in dir(settings):
+    if _name.startswith(_PREFIX):
+        globals()[_name[len(_PREFIX) :].lower()] = getattr(settings, _name)
