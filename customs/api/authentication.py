@@ -6,15 +6,45 @@ The request acts as the key's user, and ``request.auth`` is the ApiClient, whose
 """
 
 import datetime
+from functools import cache
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, permissions
 
-from customs.models import ApiClient
+from customs.models import ApiClient, User
 
 KEYWORD = "Api-Key"
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
+
+
+@cache
+def _client_sql() -> tuple[str, list[str], list[str]]:
+    """The key's client with its user, in one statement built once (every API request reads it; the
+    ORM's compiling of the same query cost five times its running)."""
+    client_fields, user_fields = ApiClient._meta.concrete_fields, User._meta.concrete_fields
+    columns = [f'client."{field.column}"' for field in client_fields]
+    columns += [f'account."{field.column}"' for field in user_fields]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {ApiClient._meta.db_table} AS client "  # noqa: S608
+        f"JOIN {User._meta.db_table} AS account ON account.id = client.user_id "
+        "WHERE client.prefix = %s AND NOT client.revoked"
+    )
+    return sql, [field.attname for field in client_fields], [field.attname for field in user_fields]
+
+
+def _client_of(key: str) -> ApiClient | None:
+    """The unrevoked client whose key this is (the prefix finds it, the hash proves it), or None."""
+    sql, client_names, user_names = _client_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key.partition(".")[0]])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    client = ApiClient.from_db(connection.alias, client_names, row[: len(client_names)])
+    client.user = User.from_db(connection.alias, user_names, row[len(client_names) :])
+    return client if client.is_valid(key) else None
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -23,11 +53,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not header.startswith(KEYWORD + " "):
             return None
         key = header[len(KEYWORD) + 1 :].strip()
-        try:
-            client = ApiClient.objects.get_from_key(key)
-        except ApiClient.DoesNotExist:
-            raise exceptions.AuthenticationFailed(_("Unknown API key.")) from None
-        if not client.is_valid(key):
+        client = _client_of(key)
+        if client is None:
+            raise exceptions.AuthenticationFailed(_("Unknown API key."))
+        if client.has_expired:
             raise exceptions.AuthenticationFailed(_("This API key is revoked or expired."))
         if not client.user.is_active:
             raise exceptions.AuthenticationFailed(_("The account of this API key is disabled."))

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from customs.models import ApiClient, Country, ExchangeRate
@@ -25,8 +26,10 @@ def countries():
     CountryFactory(code="KZ", name_en="Kazakhstan", name_ru="Казахстан", name_tk="Gazagystan", alpha3="KAZ")
 
 
-def _key(user, scopes, revoked=False):
-    client, key = ApiClient.objects.create_key(name="integration", user=user, scopes=scopes, revoked=revoked)
+def _key(user, scopes, revoked=False, **extra):
+    client, key = ApiClient.objects.create_key(
+        name="integration", user=user, scopes=scopes, revoked=revoked, **extra
+    )
     return key
 
 
@@ -89,9 +92,15 @@ def test_api_key_without_the_scope_is_refused(api, countries):
     assert response.json()["error"]["code"] == "permission_denied"
 
 
-@pytest.mark.parametrize("problem", ["revoked", "unknown"])
+@pytest.mark.parametrize("problem", ["revoked", "unknown", "expired", "inactive user"])
 def test_bad_api_keys_are_refused(api, countries, problem):
-    key = _key(UserFactory(), ["reference:read"], revoked=problem == "revoked")
+    yesterday = timezone.now() - datetime.timedelta(days=1)
+    key = _key(
+        UserFactory(is_active=problem != "inactive user"),
+        ["reference:read"],
+        revoked=problem == "revoked",
+        expiry_date=yesterday if problem == "expired" else None,
+    )
     if problem == "unknown":
         key = key[:-4] + "zzzz"
 
