@@ -36,7 +36,10 @@ sample of 6,000 declarations) and narrowed by one more condition until it hits a
   (the start of the submit transaction) is printed beside it.
   Target p95 ≤ 1 s at 50 declarations/s sustained for a minute. The rate reached is printed: where
   one process cannot submit that fast, ``--submitters 2`` shares the same pacing between two forked
-  processes.
+  processes. CPU per declaration is printed for this process, the worker, and PostgreSQL (the
+  backends sampled, and every PostgreSQL process with the ended backends, beside the connections
+  opened). ``--worker-keep-connections`` runs the worker with its database connections kept between
+  tasks (Celery's Django fixup closes them around every task unless told otherwise).
 
 The benchmark criteria are BENCH-0001 .. BENCH-1000, written through ``risk.services.criteria`` (so
 audited), brought up to date rather than duplicated on a re-run, and taken down (drafts again) at the
@@ -1111,7 +1114,7 @@ def bench_score(count: int = SCORE_DECLARATIONS, profile: bool = False) -> None:
             spent.setdefault(_statement_key(sql), []).append(time.perf_counter() - started)
 
     print(f"  ({_load()})")
-    cpu_before = _own_cpu()
+    cpu_before, postgresql_before = _own_cpu(), _postgresql_cpu()
     with connection.execute_wrapper(timed):
         for declaration_id in ids[warm : warm + count]:
             reset_queries()  # CaptureQueriesContext counts in a log of 9,000 at most
@@ -1123,13 +1126,17 @@ def bench_score(count: int = SCORE_DECLARATIONS, profile: bool = False) -> None:
             lanes.append(selectivity.lane if selectivity is not None else "none")
     scored = len(seconds)
     cpu_per_scoring = (_own_cpu() - cpu_before) / scored
+    postgresql_per_scoring = (_postgresql_cpu() - postgresql_before) / scored
     print(
         f"    {_timings(f'selectivity_score, {scored} declarations:', seconds)}, "
         f"p99 {_percentile(seconds, 0.99) * MS:.1f} ms, max {max(seconds) * MS:.1f} ms "
         f"({1 / statistics.mean(seconds):.0f} scorings/s in 1 process; no target of its own: "
         "it is part of the 1 s end to end)"
     )
-    print(f"      CPU of this process per scoring {cpu_per_scoring * MS:.1f} ms (PostgreSQL's not counted)")
+    print(
+        f"      CPU of this process per scoring {cpu_per_scoring * MS:.1f} ms; of PostgreSQL (every process "
+        f"on this machine) {postgresql_per_scoring * MS:.1f} ms"
+    )
     by_lane = {}
     for lane, number in zip(lanes, queries, strict=True):
         by_lane.setdefault(lane, []).append(number)
@@ -1217,7 +1224,43 @@ def _alive(pid: int) -> bool:
 
 # The worker's processes (``--worker-concurrency``): a scoring waits on PostgreSQL for half its time,
 # so more processes than cores keep the cores busy.
-WORKER = {"concurrency": 2, "pool": "prefork"}
+WORKER = {"concurrency": 2, "pool": "prefork", "keep_connections": False}
+# ``--worker-keep-connections``: the worker runs this app instead of ``customs``, the same app with its
+# database connections kept between tasks (see ``_app_keeping_connections``).
+KEEPING_APP = "benchmarks.risk:worker_app_keeping_connections"
+
+
+@functools.cache
+def _app_keeping_connections():
+    """The ``customs`` Celery app with the database connections kept from one task to the next.
+
+    Celery's Django fixup closes every connection before and after every task unless
+    ``CELERY_DB_REUSE_MAX`` is set: each task then opens a PostgreSQL connection (a backend forked,
+    authenticated, its caches cold, its prepared statements lost). Here the fixup never closes them, and
+    Django's own rules apply around each task instead, as around a request (``close_old_connections``:
+    ``CONN_MAX_AGE``, ``CONN_HEALTH_CHECKS``, a connection broken by an error). For measuring that
+    change of ``customs/celery.py`` before it is made."""
+    from celery.signals import task_postrun, task_prerun
+
+    from customs.celery import app
+
+    app.conf.CELERY_DB_REUSE_MAX = 2**62
+
+    def close_old_connections(**_kwargs):
+        from django.db import close_old_connections
+
+        close_old_connections()
+
+    task_prerun.connect(close_old_connections, weak=False)
+    task_postrun.connect(close_old_connections, weak=False)
+    return app
+
+
+def __getattr__(name: str):
+    # ``celery -A benchmarks.risk:worker_app_keeping_connections``: built only when the worker asks.
+    if name == "worker_app_keeping_connections":
+        return _app_keeping_connections()
+    raise AttributeError(name)
 
 
 def _start_worker(hostname: str, log):
@@ -1228,7 +1271,8 @@ def _start_worker(hostname: str, log):
     environment = {**os.environ, "CELERY_QUEUE": QUEUE}
     return subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "customs", "worker",
+            sys.executable, "-m", "celery", "-A", KEEPING_APP if WORKER["keep_connections"] else "customs",
+            "worker",
             "--concurrency", str(WORKER["concurrency"]), "--pool", WORKER["pool"], "--queues", QUEUE,
             "--hostname", hostname, "--loglevel", "INFO",
         ],
@@ -1298,6 +1342,35 @@ def _process_cpu(pid: int) -> float | None:
 def _tree_cpu(pid: int) -> float:
     """CPU seconds of process ``pid`` and of its children (the worker and its pool)."""
     return sum(_process_cpu(one) or 0.0 for one in [pid, *_worker_children(pid)])
+
+
+def _postgresql_cpu() -> float:
+    """CPU seconds used so far by every PostgreSQL process on this machine, those that have ended
+    included (a backend's time goes to the postmaster's children's time when it exits): the backends
+    of a worker that connects anew for every task live a few milliseconds, too short to be sampled.
+    Other databases of the server count too, so this is an upper bound on a quiet server."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue
+        name, fields = text[text.find("(") + 1 : text.rfind(")")], text.rsplit(") ", 1)[1].split()
+        if name.startswith("postgres"):
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _sessions_opened() -> int:
+    """Connections opened to this database since its statistics were reset (PostgreSQL 14+)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
 
 
 def _own_cpu() -> float:
@@ -1462,7 +1535,8 @@ def bench_e2e(rate: int = E2E_RATE, seconds: int = E2E_SECONDS, submitters: int 
     try:
         _wait_ready(hostname, worker)
         print(
-            f"  worker: celery -A customs worker --concurrency {WORKER['concurrency']} "
+            f"  worker: celery -A {KEEPING_APP if WORKER['keep_connections'] else 'customs'} worker "
+            f"--concurrency {WORKER['concurrency']} "
             f"--pool {WORKER['pool']} --queues {QUEUE} "
             f"(pid {worker.pid}, {len(_worker_children(worker.pid))} children; {purged} stale tasks purged); "
             f"log {log.name}"
@@ -1477,6 +1551,7 @@ def bench_e2e(rate: int = E2E_RATE, seconds: int = E2E_SECONDS, submitters: int 
         print(f"  ({_load()} at the start)")
         started = time.time() + 0.5
         cpu_before = _own_cpu(), _tree_cpu(worker.pid)
+        postgresql_before, sessions_before = _postgresql_cpu(), _sessions_opened()
         with _ActivitySampler() as activity:
             if submitters == 1:
                 submitted = _submit_paced(actors, rows[warm:], rate=rate, started=started, first=0, step=1)
@@ -1490,6 +1565,8 @@ def bench_e2e(rate: int = E2E_RATE, seconds: int = E2E_SECONDS, submitters: int 
             load_after_submits = _load()
             left, waited = _wait_lanes(list(committed), bound=E2E_LANE_BOUND_SECONDS)
             cpu_after = _own_cpu(), _tree_cpu(worker.pid)
+            postgresql_used = _postgresql_cpu() - postgresql_before
+        sessions = _sessions_opened() - sessions_before
         achieved = count / (finished - started)
         rate_reached = achieved >= rate * 0.98
         print(f"  ({load_after_submits} at the end of the submits)")
@@ -1550,6 +1627,14 @@ def bench_e2e(rate: int = E2E_RATE, seconds: int = E2E_SECONDS, submitters: int 
             f"{database_cpu / count * MS:.1f} ms; {total_cpu / count * MS:.1f} ms in all, so {rate}/s "
             f"needs {total_cpu / count * rate:.2f} of the {os.cpu_count()} cores"
         )
+        total_cpu = submit_cpu + worker_cpu + postgresql_used
+        print(
+            "      counting every PostgreSQL process, ended backends included: "
+            f"{postgresql_used / count * MS:.1f} ms per declaration; {total_cpu / count * MS:.1f} ms in all, "
+            f"{total_cpu / count * rate:.2f} cores at {rate}/s; {sessions} connections opened to the "
+            "database during the run "
+            f"({sessions / count:.2f} per declaration)"
+        )
         _print_replay(sorted(committed)[:500])
         print("    lanes: " + ", ".join(f"{lane or 'none'} {n}" for lane, n in lanes.most_common()))
     finally:
@@ -1595,9 +1680,15 @@ def main() -> None:
         choices=["prefork", "threads", "solo"],
         help="e2e worker pool",
     )
+    parser.add_argument(
+        "--worker-keep-connections",
+        action="store_true",
+        help="e2e worker keeps its database connections between tasks (the proposed customs/celery.py)",
+    )
     arguments = parser.parse_args()
     WORKER["concurrency"] = arguments.worker_concurrency
     WORKER["pool"] = arguments.worker_pool
+    WORKER["keep_connections"] = arguments.worker_keep_connections
     chosen = set(arguments.benchmarks)
     unknown = chosen - {"evaluate", "score", "e2e", "all"}
     if unknown:

@@ -13,3 +13,6 @@ _PREFIX = "CELERY_"
 for _name in dir(settings):
     if _name.startswith(_PREFIX):
         globals()[_name[len(_PREFIX) :].lower()] = getattr(settings, _name)
+
+# Read under its own name by Celery's Django fixup (not a Celery setting proper).
+CELERY_DB_REUSE_MAX = getattr(settings, "CELERY_DB_REUSE_MAX", None)

@@ -2,7 +2,8 @@
 
 Compiling a queryset costs about 0.4 ms of CPU on a small machine, more than PostgreSQL takes to run a
 lookup by key; a statement whose text is built once costs a tenth of that. ``row_fetch`` reads one
-model instance that way. The rest of this module writes rows:
+model instance that way; ``model_new`` makes one without the keyword constructor's cost. The rest of
+this module writes rows:
 
 Model instances as one JSON parameter, for statements that insert rows of several tables at once.
 
@@ -25,21 +26,64 @@ from django.db import connection, models
 
 
 @cache
-def _select(model: type[models.Model], where: str) -> tuple[str, list[str]]:
+def _select(model: type[models.Model], where: str) -> tuple[str, list[str], list]:
     fields = model._meta.concrete_fields
     columns = ", ".join(f'"{field.column}"' for field in fields)
     sql = f'SELECT {columns} FROM "{model._meta.db_table}" WHERE {where} LIMIT 1'  # noqa: S608
-    return sql, [field.attname for field in fields]
+    # What the ORM's compiler applies to each value read (a JSON field's decoding, for one).
+    converters = []
+    for index, field in enumerate(fields):
+        column = field.get_col(model._meta.db_table)
+        found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if found:
+            converters.append((index, column, found))
+    return sql, [field.attname for field in fields], converters
 
 
 def row_fetch(model: type[models.Model], where: str, params: list):
     """The first ``model`` row matching the SQL condition ``where`` (a constant text with ``%s``
-    placeholders for ``params``), as an instance the ORM would give, or ``None``."""
-    sql, names = _select(model, where)
+    placeholders for ``params``), as the ORM would give it, or ``None``."""
+    sql, names, converters = _select(model, where)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    return None if row is None else model.from_db(connection.alias, names, row)
+    if row is None:
+        return None
+    if converters:
+        row = list(row)
+        for index, column, functions in converters:
+            for function in functions:
+                row[index] = function(row[index], column, connection)
+    return model.from_db(connection.alias, names, row)
+
+
+@cache
+def _defaults(model: type[models.Model]) -> tuple:
+    """Per concrete field: its attribute name, and its default as a function to call (mutable
+    defaults such as ``dict``) or as a value."""
+    defaults = []
+    for field in model._meta.concrete_fields:
+        if field.has_default() and callable(field.default):
+            defaults.append((field.attname, field.default, None))
+        else:
+            defaults.append((field.attname, None, field.get_default()))
+    return tuple(defaults)
+
+
+def model_new(model: type[models.Model], **values):
+    """``model(**values)``, three to four times cheaper: the fields go to Django's positional
+    constructor, each given or its default; related objects (``office=office``) are set after.
+    For hot paths that build many instances (a lodgement's items and tax lines)."""
+    row = []
+    for name, make, constant in _defaults(model):
+        if name in values:
+            row.append(values.pop(name))
+        else:
+            row.append(constant if make is None else make())
+    instance = model(*row)
+    for name, value in values.items():
+        setattr(instance, name, value)
+    return instance
 
 
 def _text(value):

@@ -176,6 +176,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = _QUICK_RETRIES
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": _QUICK_RETRIES}
+# The worker keeps its database connections between tasks; ``customs.celery`` applies CONN_MAX_AGE and the
+# health checks around each task instead (Celery's default opens a PostgreSQL backend per task).
+CELERY_DB_REUSE_MAX = 2**62
 CELERY_BEAT_SCHEDULE = {
     "import-exchange-rates-daily": {
         "task": "customs.import_exchange_rates",

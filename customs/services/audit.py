@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from customs.models import AuditEvent
 from customs.requestcontext import current_request_id
-from customs.rows import insert_columns, row_json, rows_stored
+from customs.rows import insert_columns, model_new, row_json, rows_stored
 
 GENESIS_HASH = "0" * 64
 # One PostgreSQL advisory lock serialises appends so the chain is a line, not a tree.
@@ -71,7 +71,8 @@ def audit_record(
         row = cursor.fetchone()
     last = {"sequence": row[0], "hash": row[1]} if row else None
     actor_is_user = actor is not None and getattr(actor, "pk", None) is not None
-    event = AuditEvent(
+    event = model_new(
+        AuditEvent,
         sequence=(last["sequence"] + 1) if last else 1,
         occurred_at=timezone.now(),
         action=action,

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from customs.rows import model_new
 from declarations.choices import FreightSplit, direction_of
 from declarations.models import Declaration, DeclarationItem, TaxLine
 from tariff.choices import FreightApportionment
@@ -141,7 +142,8 @@ def _items_valuation_update(items: list[DeclarationItem]) -> None:
 
 
 def _line(declaration, item_number, position, tax) -> TaxLine:
-    return TaxLine(
+    return model_new(
+        TaxLine,
         declaration=declaration,
         item_number=item_number,
         position=position,

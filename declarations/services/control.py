@@ -10,11 +10,16 @@ examination) do, and the risk module says when it is done. Release follows by it
 declaration is paid and its control done (``lifecycle.release_if_cleared``).
 """
 
-from django.db import transaction
+import json
+from functools import cache
+
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customs.rows import insert_columns, rows_json, rows_stored
 from declarations.choices import Lane, Status
-from declarations.models import Declaration
+from declarations.models import Declaration, StatusChange
 from declarations.services.errors import DeclarationInvalid, FieldError, TransitionNotAllowed
 from declarations.services.lifecycle import _Move, release_if_cleared
 from declarations.services.locking import declaration_lock
@@ -49,7 +54,8 @@ def declaration_lane_assign(
     """
     if lane not in Lane.values:
         raise ValueError(f"Unknown lane {lane!r}")
-    with transaction.atomic():
+    # No savepoint: the caller (selectivity) catches nothing, so a failure here fails its transaction.
+    with transaction.atomic(savepoint=False):
         declaration = locked if locked is not None and locked.pk == declaration_id else None
         if declaration is None:
             declaration = declaration_lock(declaration_id)
@@ -60,12 +66,52 @@ def declaration_lane_assign(
         move = _Move(declaration, None, _("Lane: %(lane)s.") % {"lane": Lane(lane).label.lower()})
         _lane_set(move, lane)
         released = release_if_cleared(move)
-        return move.finish(
-            "lane_assigned",
-            extra={"lane": lane, "released": released, "internal_reason": explanation},
-            content_changed=released,
-            fields=_LANE_FIELDS,
+        _lane_move_write(move, content_changed=released)
+        return move.announce(
+            "lane_assigned", extra={"lane": lane, "released": released, "internal_reason": explanation}
         )
+
+
+@cache
+def _lane_move_sql() -> str:
+    changes = StatusChange._meta.db_table
+    columns = ", ".join(insert_columns(StatusChange))
+    assignments = ", ".join(
+        f'"{Declaration._meta.get_field(name).column}" = %s'
+        for name in (*_LANE_FIELDS, "version", "updated_at")
+    )
+    return f"""
+WITH changes AS (
+    INSERT INTO {changes} ({columns}) SELECT {columns}
+    FROM json_populate_recordset(NULL::{changes}, %s::json) RETURNING id
+),
+declaration AS (
+    UPDATE {Declaration._meta.db_table} SET {assignments} WHERE id = %s RETURNING id
+)
+SELECT (SELECT count(*) FROM declaration),
+    (SELECT json_agg(changes.id ORDER BY changes.id) FROM changes)::text
+"""  # noqa: S608 (names from the models, values parameters)
+
+
+def _lane_move_write(move: _Move, *, content_changed: bool) -> None:
+    """Write a lane's (or a control's) move in one statement whose text never changes: its status
+    changes, and the declaration's lane fields with its version and time of change, as
+    ``_Move.finish(fields=_LANE_FIELDS)`` would (the scoring worker's hot path: the ORM's update and
+    ``bulk_create`` cost several times the CPU)."""
+    declaration = move.declaration
+    if content_changed:
+        declaration.version += 1
+    declaration.updated_at = timezone.now()  # ``auto_now``, as ``save()`` gives it
+    values = [
+        Declaration._meta.get_field(name).get_db_prep_save(getattr(declaration, name), connection)
+        for name in (*_LANE_FIELDS, "version", "updated_at")
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_lane_move_sql(), [rows_json(StatusChange, move.changes), *values, declaration.pk])
+        updated, change_ids = cursor.fetchone()
+    if updated != 1:
+        raise DatabaseError("The declaration's lane move updated no row.")
+    rows_stored(move.changes, json.loads(change_ids) if change_ids else [])
 
 
 def declaration_lane_change(*, actor, declaration: Declaration, lane: str, reason: str) -> Declaration:

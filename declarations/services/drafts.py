@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from customs.files import content_matches
 from customs.models import CustomsOffice, Trader
-from customs.rows import row_fetch
+from customs.rows import model_new, row_fetch
 from customs.services.audit import audit_record
 from declarations.choices import EDITABLE_STATES, Status
 from declarations.models import Declaration, DeclarationDocument, DeclarationItem
@@ -81,7 +81,7 @@ def _apply_general(declaration: Declaration, data: dict) -> None:
 def _build_items(declaration: Declaration, rows: list[dict]) -> list[DeclarationItem]:
     items = []
     for index, row in enumerate(rows):
-        item = DeclarationItem(declaration=declaration, number=index + 1)
+        item = model_new(DeclarationItem, declaration=declaration, number=index + 1)
         for name in ITEM_PLAIN_FIELDS:
             if name in row and row[name] is not None:
                 setattr(item, name, row[name])
@@ -155,7 +155,8 @@ def draft_build(*, actor, data: dict) -> tuple[Declaration, list[DeclarationItem
     errors.extend(references_check(data, rows))
     if errors:
         raise DeclarationInvalid(errors)
-    declaration = Declaration(
+    declaration = model_new(
+        Declaration,
         declaration_type=data["declaration_type"],
         office=office,
         trader=trader,

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customs.queue import enqueue_on_commit
+from customs.rows import model_new
 from customs.services.audit import audit_record
 from customs.services.events import events_publish
 from customs.services.numbering import number_next
@@ -68,7 +69,8 @@ class _Move:
     def to(self, name: str, target: str) -> None:
         declaration = self.declaration
         self.changes.append(
-            StatusChange(
+            model_new(
+                StatusChange,
                 declaration=declaration,
                 action=name,
                 from_status=declaration.status,

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import threading
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
@@ -31,7 +32,6 @@ from customs.queue import enqueue_on_commit
 from declarations.choices import Lane, direction_of
 from declarations.models import Declaration, DeclarationItem
 from declarations.services.control import CONTROLLED_LANES, LANE_STATES, declaration_lane_assign
-from declarations.services.locking import declaration_lock
 from risk.choices import DISCREPANCIES, LANE_RANK, TARGET_LANES, AuditOutcome, SelectionSource
 from risk.engine import (
     CompiledCriteria,
@@ -51,6 +51,7 @@ from risk.models import (
     RiskProfileSettings,
     Selectivity,
 )
+from risk.services.scoring_sql import ItemRow, declaration_for_scoring, scoring_write
 
 SCORE_TASK = "risk.score_declaration"
 HUNDRED = Decimal(100)
@@ -142,8 +143,11 @@ def _party(*identifiers: str) -> frozenset[str]:
     return frozenset(" ".join(value.casefold().split()) for value in identifiers if value)
 
 
-def declaration_facts(declaration: Declaration, items: list[DeclarationItem]) -> DeclarationFacts:
-    """What the criteria look at. The domestic party is the trader (importer of an import, exporter of
+def declaration_facts(
+    declaration: Declaration, items: Sequence[DeclarationItem | ItemRow]
+) -> DeclarationFacts:
+    """What the criteria look at (``items``: the declaration's items, or the fields of them that
+    scoring reads, ``ItemRow``). The domestic party is the trader (importer of an import, exporter of
     an export), the foreign party the counterparty; the declarant is the broker, or else the trader."""
     trader = declaration.trader
     domestic = _party(trader.taxpayer_id, trader.name)
@@ -167,7 +171,7 @@ def declaration_facts(declaration: Declaration, items: list[DeclarationItem]) ->
     )
 
 
-def item_facts(item: DeclarationItem) -> ItemFacts:
+def item_facts(item: DeclarationItem | ItemRow) -> ItemFacts:
     value = item.customs_value
     per_kg = value / item.net_mass if value is not None and item.net_mass else None
     per_unit = None
@@ -369,20 +373,26 @@ def _reason(lane: str, source: str, hits) -> str:
 
 def selectivity_score(declaration_id: int) -> Selectivity | None:
     """Score declaration ``declaration_id`` and give it its lane (idempotent). ``None`` when it no
-    longer takes a lane (withdrawn, cancelled, rejected)."""
+    longer takes a lane (withdrawn, cancelled, rejected).
+
+    The declaration's row is locked first, and read with all scoring needs in one statement; the
+    ``Selectivity``, the hits and a blue lane's place in the audit queue are written in another
+    (``risk.services.scoring_sql``), before the examination and the lane."""
     from risk.services.assignment import examination_open
 
     started = time.perf_counter()
     with transaction.atomic():
-        declaration = declaration_lock(declaration_id)
-        existing = Selectivity.objects.filter(declaration_id=declaration_id).first()
-        if existing is not None:
+        read = declaration_for_scoring(declaration_id)
+        if read is None:
+            raise Declaration.DoesNotExist(f"No declaration {declaration_id}")
+        declaration, scored, items = read
+        if scored:
+            existing = Selectivity.objects.get(declaration_id=declaration_id)
             if not declaration.lane:  # scored, but the lane was lost: give it again
-                declaration_lane_assign(declaration_id=declaration_id, lane=existing.lane)
+                declaration_lane_assign(declaration_id=declaration_id, lane=existing.lane, locked=declaration)
             return existing
         if declaration.status not in LANE_STATES or declaration.lane:
             return None
-        items = list(DeclarationItem.objects.filter(declaration_id=declaration_id).order_by("number"))
         facts = declaration_facts(declaration, items)
         compiled = live_criteria()
         hits = evaluate(compiled, facts)
@@ -391,7 +401,7 @@ def selectivity_score(declaration_id: int) -> Selectivity | None:
         draws = _draws(declaration, profile, rules)
         lane, source, notes = lane_decide(hits=hits, draws=draws, profile=profile, rules=rules)
         now = timezone.now()
-        selectivity = Selectivity.objects.create(
+        selectivity = Selectivity(
             declaration_id=declaration_id,
             lane=lane,
             source=source,
@@ -401,7 +411,7 @@ def selectivity_score(declaration_id: int) -> Selectivity | None:
             scored_at=now,
             scoring_ms=Decimal(str(round((time.perf_counter() - started) * 1000, 3))),
         )
-        CriterionHit.objects.bulk_create(
+        criterion_hits = [
             CriterionHit(
                 declaration_id=declaration_id,
                 version_id=hit.version_id,
@@ -412,7 +422,13 @@ def selectivity_score(declaration_id: int) -> Selectivity | None:
                 hit_at=now,
             )
             for hit in hits
+        ]
+        audit = (
+            PostClearanceAudit(declaration_id=declaration_id, office_id=declaration.office_id, queued_at=now)
+            if lane == Lane.BLUE
+            else None
         )
+        scoring_write(selectivity, criterion_hits, audit)
         if lane in CONTROLLED_LANES:
             # Before the lane is written: the assignment takes the office's lock, then the audit chain's
             # (``risk.services.assignment``); the lane's audit event here would otherwise take the chain
@@ -424,10 +440,6 @@ def selectivity_score(declaration_id: int) -> Selectivity | None:
             explanation=_reason(lane, source, hits),
             locked=declaration,
         )
-        if lane == Lane.BLUE:
-            PostClearanceAudit.objects.get_or_create(
-                declaration_id=declaration_id, defaults={"office_id": declaration.office_id, "queued_at": now}
-            )
     return selectivity
 
 

@@ -38,7 +38,9 @@ def _media_root(settings, tmp_path):
 def sent_tasks(monkeypatch):
     """The (task name, args) sent to the broker; nothing reaches Redis."""
     sent = []
-    monkeypatch.setattr(app, "send_task", lambda name, args=(), kwargs=None: sent.append((name, tuple(args))))
+    monkeypatch.setattr(
+        app, "send_task", lambda name, args=(), kwargs=None, **options: sent.append((name, tuple(args)))
+    )
     return sent
 
 

@@ -27,7 +27,9 @@ def test_payment_of_a_green_declaration_releases_it_and_sends_the_release_order(
     sent = []
     from customs.celery import app
 
-    monkeypatch.setattr(app, "send_task", lambda name, args=(), kwargs=None: sent.append((name, args)))
+    monkeypatch.setattr(
+        app, "send_task", lambda name, args=(), kwargs=None, **options: sent.append((name, args))
+    )
     with django_capture_on_commit_callbacks(execute=True):
         released = _released(world)
 

@@ -30,7 +30,9 @@ AT_TMA01 = {"officer", "officer2", "supervisor"}  # the users of the world with 
 @pytest.fixture
 def sent_tasks(monkeypatch):
     sent = []
-    monkeypatch.setattr(app, "send_task", lambda name, args=(), kwargs=None: sent.append((name, tuple(args))))
+    monkeypatch.setattr(
+        app, "send_task", lambda name, args=(), kwargs=None, **options: sent.append((name, tuple(args)))
+    )
     return sent
 
 

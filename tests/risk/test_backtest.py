@@ -26,7 +26,9 @@ CARS_FROM_CHINA = [
 @pytest.fixture
 def sent_tasks(monkeypatch):
     sent = []
-    monkeypatch.setattr(app, "send_task", lambda name, args=(), kwargs=None: sent.append((name, tuple(args))))
+    monkeypatch.setattr(
+        app, "send_task", lambda name, args=(), kwargs=None, **options: sent.append((name, tuple(args)))
+    )
     return sent
 
 

@@ -48,7 +48,9 @@ def _media_root(settings, tmp_path):
 @pytest.fixture
 def sent_tasks(monkeypatch):
     sent = []
-    monkeypatch.setattr(app, "send_task", lambda name, args=(), kwargs=None: sent.append((name, tuple(args))))
+    monkeypatch.setattr(
+        app, "send_task", lambda name, args=(), kwargs=None, **options: sent.append((name, tuple(args)))
+    )
     return sent
 
 

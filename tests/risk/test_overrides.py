@@ -20,7 +20,9 @@ CARS = [{"kind": "commodity_code", "operator": "starts_with", "values": ["8703"]
 @pytest.fixture
 def sent_tasks(monkeypatch):
     sent = []
-    monkeypatch.setattr(app, "send_task", lambda name, args=(), kwargs=None: sent.append((name, tuple(args))))
+    monkeypatch.setattr(
+        app, "send_task", lambda name, args=(), kwargs=None, **options: sent.append((name, tuple(args)))
+    )
     return sent
 
 
