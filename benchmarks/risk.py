@@ -38,8 +38,7 @@ sample of 6,000 declarations) and narrowed by one more condition until it hits a
   one process cannot submit that fast, ``--submitters 2`` shares the same pacing between two forked
   processes. CPU per declaration is printed for this process, the worker, and PostgreSQL (the
   backends sampled, and every PostgreSQL process with the ended backends, beside the connections
-  opened). ``--worker-keep-connections`` runs the worker with its database connections kept between
-  tasks (Celery's Django fixup closes them around every task unless told otherwise).
+  opened: the worker keeps its connections between tasks, so a handful).
 
 The benchmark criteria are BENCH-0001 .. BENCH-1000, written through ``risk.services.criteria`` (so
 audited), brought up to date rather than duplicated on a re-run, and taken down (drafts again) at the
@@ -1224,43 +1223,7 @@ def _alive(pid: int) -> bool:
 
 # The worker's processes (``--worker-concurrency``): a scoring waits on PostgreSQL for half its time,
 # so more processes than cores keep the cores busy.
-WORKER = {"concurrency": 2, "pool": "prefork", "keep_connections": False}
-# ``--worker-keep-connections``: the worker runs this app instead of ``customs``, the same app with its
-# database connections kept between tasks (see ``_app_keeping_connections``).
-KEEPING_APP = "benchmarks.risk:worker_app_keeping_connections"
-
-
-@functools.cache
-def _app_keeping_connections():
-    """The ``customs`` Celery app with the database connections kept from one task to the next.
-
-    Celery's Django fixup closes every connection before and after every task unless
-    ``CELERY_DB_REUSE_MAX`` is set: each task then opens a PostgreSQL connection (a backend forked,
-    authenticated, its caches cold, its prepared statements lost). Here the fixup never closes them, and
-    Django's own rules apply around each task instead, as around a request (``close_old_connections``:
-    ``CONN_MAX_AGE``, ``CONN_HEALTH_CHECKS``, a connection broken by an error). For measuring that
-    change of ``customs/celery.py`` before it is made."""
-    from celery.signals import task_postrun, task_prerun
-
-    from customs.celery import app
-
-    app.conf.CELERY_DB_REUSE_MAX = 2**62
-
-    def close_old_connections(**_kwargs):
-        from django.db import close_old_connections
-
-        close_old_connections()
-
-    task_prerun.connect(close_old_connections, weak=False)
-    task_postrun.connect(close_old_connections, weak=False)
-    return app
-
-
-def __getattr__(name: str):
-    # ``celery -A benchmarks.risk:worker_app_keeping_connections``: built only when the worker asks.
-    if name == "worker_app_keeping_connections":
-        return _app_keeping_connections()
-    raise AttributeError(name)
+WORKER = {"concurrency": 2, "pool": "prefork"}
 
 
 def _start_worker(hostname: str, log):
@@ -1271,7 +1234,7 @@ def _start_worker(hostname: str, log):
     environment = {**os.environ, "CELERY_QUEUE": QUEUE}
     return subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", KEEPING_APP if WORKER["keep_connections"] else "customs",
+            sys.executable, "-m", "celery", "-A", "customs",
             "worker",
             "--concurrency", str(WORKER["concurrency"]), "--pool", WORKER["pool"], "--queues", QUEUE,
             "--hostname", hostname, "--loglevel", "INFO",
@@ -1535,7 +1498,7 @@ def bench_e2e(rate: int = E2E_RATE, seconds: int = E2E_SECONDS, submitters: int 
     try:
         _wait_ready(hostname, worker)
         print(
-            f"  worker: celery -A {KEEPING_APP if WORKER['keep_connections'] else 'customs'} worker "
+            "  worker: celery -A customs worker "
             f"--concurrency {WORKER['concurrency']} "
             f"--pool {WORKER['pool']} --queues {QUEUE} "
             f"(pid {worker.pid}, {len(_worker_children(worker.pid))} children; {purged} stale tasks purged); "
@@ -1680,15 +1643,9 @@ def main() -> None:
         choices=["prefork", "threads", "solo"],
         help="e2e worker pool",
     )
-    parser.add_argument(
-        "--worker-keep-connections",
-        action="store_true",
-        help="e2e worker keeps its database connections between tasks (the proposed customs/celery.py)",
-    )
     arguments = parser.parse_args()
     WORKER["concurrency"] = arguments.worker_concurrency
     WORKER["pool"] = arguments.worker_pool
-    WORKER["keep_connections"] = arguments.worker_keep_connections
     chosen = set(arguments.benchmarks)
     unknown = chosen - {"evaluate", "score", "e2e", "all"}
     if unknown:
