@@ -346,7 +346,6 @@ def _choose(
     snapshot, measure_type, item: ItemInput, procedure_code, warnings, missing
 ) -> tuple[LoadedMeasure | None, str]:
     candidates = snapshot.candidates(measure_type, item.commodity_code)
-    label = MeasureType(measure_type).label
     for measure in candidates:
         if measure.procedure_code and measure.procedure_code == procedure_code:
             if not measure.required_document or measure.required_document in item.documents:
@@ -356,7 +355,11 @@ def _choose(
                     "%(tax)s: the relief for procedure %(cpc)s needs document %(document)s; "
                     "it was not applied."
                 )
-                % {"tax": label, "cpc": procedure_code, "document": measure.required_document}
+                % {
+                    "tax": MeasureType(measure_type).label,
+                    "cpc": procedure_code,
+                    "document": measure.required_document,
+                }
             )
             missing.append((RELIEF, measure.required_document))
             break
@@ -373,7 +376,7 @@ def _choose(
                         "%(tax)s: a preference was asked for but the proof of origin %(document)s is not "
                         "attached; the general rate applies."
                     )
-                    % {"tax": label, "document": measure.required_document}
+                    % {"tax": MeasureType(measure_type).label, "document": measure.required_document}
                 )
                 missing.append((PREFERENCE, measure.required_document))
                 break
