@@ -25,19 +25,36 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 
 
+def column_converters(model: type[models.Model], alias: str) -> list:
+    """What the ORM's compiler applies to each value it reads of ``model`` (a JSON field's decoding,
+    for one), for a hand-written statement that names the table ``alias``: (index of the field among
+    the concrete fields, its column, the functions)."""
+    converters = []
+    for index, field in enumerate(model._meta.concrete_fields):
+        column = field.get_col(alias)
+        found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if found:
+            converters.append((index, column, found))
+    return converters
+
+
+def instance_from_row(model: type[models.Model], names: list[str], values, converters: list):
+    """An instance of ``model``, as the ORM gives it, from the values of its concrete fields (``names``
+    their attribute names) read by a hand-written statement; ``converters`` from ``column_converters``."""
+    if converters:
+        values = list(values)
+        for index, column, functions in converters:
+            for function in functions:
+                values[index] = function(values[index], column, connection)
+    return model.from_db(connection.alias, names, values)
+
+
 @cache
 def _select(model: type[models.Model], where: str) -> tuple[str, list[str], list]:
     fields = model._meta.concrete_fields
     columns = ", ".join(f'"{field.column}"' for field in fields)
     sql = f'SELECT {columns} FROM "{model._meta.db_table}" WHERE {where} LIMIT 1'  # noqa: S608
-    # What the ORM's compiler applies to each value read (a JSON field's decoding, for one).
-    converters = []
-    for index, field in enumerate(fields):
-        column = field.get_col(model._meta.db_table)
-        found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-        if found:
-            converters.append((index, column, found))
-    return sql, [field.attname for field in fields], converters
+    return sql, [field.attname for field in fields], column_converters(model, model._meta.db_table)
 
 
 def row_fetch(model: type[models.Model], where: str, params: list):
@@ -47,14 +64,7 @@ def row_fetch(model: type[models.Model], where: str, params: list):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    if row is None:
-        return None
-    if converters:
-        row = list(row)
-        for index, column, functions in converters:
-            for function in functions:
-                row[index] = function(row[index], column, connection)
-    return model.from_db(connection.alias, names, row)
+    return None if row is None else instance_from_row(model, names, row, converters)
 
 
 @cache

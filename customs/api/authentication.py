@@ -14,13 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, permissions
 
 from customs.models import ApiClient, User
+from customs.rows import column_converters, instance_from_row
 
 KEYWORD = "Api-Key"
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 
 
 @cache
-def _client_sql() -> tuple[str, list[str], list[str]]:
+def _client_sql() -> tuple[str, tuple, tuple]:
     """The key's client with its user, in one statement built once (every API request reads it; the
     ORM's compiling of the same query cost five times its running)."""
     client_fields, user_fields = ApiClient._meta.concrete_fields, User._meta.concrete_fields
@@ -31,19 +32,23 @@ def _client_sql() -> tuple[str, list[str], list[str]]:
         f"JOIN {User._meta.db_table} AS account ON account.id = client.user_id "
         "WHERE client.prefix = %s AND NOT client.revoked"
     )
-    return sql, [field.attname for field in client_fields], [field.attname for field in user_fields]
+    return (
+        sql,
+        ([field.attname for field in client_fields], column_converters(ApiClient, "client")),
+        ([field.attname for field in user_fields], column_converters(User, "account")),
+    )
 
 
 def _client_of(key: str) -> ApiClient | None:
     """The unrevoked client whose key this is (the prefix finds it, the hash proves it), or None."""
-    sql, client_names, user_names = _client_sql()
+    sql, (client_names, client_converters), (user_names, user_converters) = _client_sql()
     with connection.cursor() as cursor:
         cursor.execute(sql, [key.partition(".")[0]])
         row = cursor.fetchone()
     if row is None:
         return None
-    client = ApiClient.from_db(connection.alias, client_names, row[: len(client_names)])
-    client.user = User.from_db(connection.alias, user_names, row[len(client_names) :])
+    client = instance_from_row(ApiClient, client_names, row[: len(client_names)], client_converters)
+    client.user = instance_from_row(User, user_names, row[len(client_names) :], user_converters)
     return client if client.is_valid(key) else None
 
 

@@ -21,7 +21,14 @@ from typing import NamedTuple
 from django.db import connection
 
 from customs.models import Broker, CustomsOffice, Trader
-from customs.rows import insert_columns, row_json, rows_json, rows_stored
+from customs.rows import (
+    column_converters,
+    insert_columns,
+    instance_from_row,
+    row_json,
+    rows_json,
+    rows_stored,
+)
 from declarations.models import Declaration, DeclarationItem
 from risk.models import CriterionHit, PostClearanceAudit, Selectivity
 
@@ -69,14 +76,7 @@ def _read() -> tuple[str, tuple]:
     for model, alias, relation in _MODELS:
         fields = model._meta.concrete_fields
         columns.extend(f'{alias}."{field.column}"' for field in fields)
-        converters = []
-        for index, field in enumerate(fields):
-            expression = field.get_col(alias)
-            functions = connection.ops.get_db_converters(expression) + expression.get_db_converters(
-                connection
-            )
-            if functions:
-                converters.append((index, functions, expression))
+        converters = column_converters(model, alias)
         layouts.append((model, relation, [field.attname for field in fields], start, len(fields), converters))
         start += len(fields)
     item = {name: DeclarationItem._meta.get_field(name).column for name in _ITEM_FIELDS}
@@ -100,16 +100,6 @@ FOR UPDATE OF declaration
     return sql, tuple(layouts)
 
 
-def _instance(model, names, values, converters):
-    values = list(values)
-    for index, functions, expression in converters:
-        value = values[index]
-        for function in functions:
-            value = function(value, expression, connection)
-        values[index] = value
-    return model.from_db(connection.alias, names, values)
-
-
 def declaration_for_scoring(declaration_id: int) -> tuple[Declaration, bool, list[ItemRow]] | None:
     """Lock declaration ``declaration_id`` until commit and read it for scoring: the declaration (its
     office, trader and broker with it), whether it has a ``Selectivity``, and its items (by number).
@@ -124,9 +114,9 @@ def declaration_for_scoring(declaration_id: int) -> tuple[Declaration, bool, lis
     for model, relation, names, start, count, converters in layouts:
         values = row[start : start + count]
         if relation is None:
-            declaration = _instance(model, names, values, converters)
+            declaration = instance_from_row(model, names, values, converters)
             continue
-        related = None if values[0] is None else _instance(model, names, values, converters)
+        related = None if values[0] is None else instance_from_row(model, names, values, converters)
         Declaration._meta.get_field(relation).set_cached_value(declaration, related)
     scored, items_json = row[-2] is not None, row[-1]
     items = []
