@@ -17,11 +17,13 @@ app.autodiscover_tasks()
 
 @task_prerun.connect
 @task_postrun.connect
-def _close_old_connections(**_kwargs):
+def _close_old_connections(task=None, **_kwargs):
     """Django's rules for its connections around each task, as around each request: one older than
     CONN_MAX_AGE, or left unusable by an error, is closed. Celery's own Django fixup would otherwise
     close every connection before and after every task (``CELERY_DB_REUSE_MAX`` turns that off), and
     a new PostgreSQL backend costs more CPU than the risk scoring it serves."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return  # run in the caller's process, perhaps inside its transaction: its connection is its own
     from django.db import close_old_connections
 
     close_old_connections()

@@ -18,11 +18,13 @@ The columns come from the model's own fields, so a field added to a model is wri
 here; ``auto_now`` and ``auto_now_add`` fields get their time as ``save()`` would give it.
 """
 
+import datetime
 import json
 from functools import cache
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
+from django.utils import timezone
 
 
 def column_converters(model: type[models.Model], alias: str) -> list:
@@ -80,6 +82,15 @@ def _defaults(model: type[models.Model]) -> tuple:
     return tuple(defaults)
 
 
+@cache
+def _settable(model: type[models.Model]) -> frozenset[str]:
+    """The names ``model(**values)`` accepts besides the fields' own: fields by name (a related
+    object) and properties."""
+    names = {field.name for field in model._meta.concrete_fields}
+    names |= {name for name in dir(model) if isinstance(getattr(model, name, None), property)}
+    return frozenset(names)
+
+
 def model_new(model: type[models.Model], **values):
     """``model(**values)``, three to four times cheaper: the fields go to Django's positional
     constructor, each given or its default; related objects (``office=office``) are set after.
@@ -90,6 +101,9 @@ def model_new(model: type[models.Model], **values):
             row.append(values.pop(name))
         else:
             row.append(constant if make is None else make())
+    unknown = set(values) - _settable(model)
+    if unknown:
+        raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
     instance = model(*row)
     for name, value in values.items():
         setattr(instance, name, value)
@@ -104,10 +118,29 @@ def _iso(value):
     return None if value is None else value.isoformat()
 
 
+def _moment(value):
+    """A datetime as the ORM stores it: a naive one is taken in the current time zone."""
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value.isoformat()
+
+
+def _day(value):
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    return _iso(value)
+
+
 def _converter(field: models.Field):
     if isinstance(field, models.DecimalField):
         return _text
-    if isinstance(field, (models.DateTimeField, models.DateField, models.TimeField)):
+    if isinstance(field, models.DateTimeField):
+        return _moment
+    if isinstance(field, models.DateField):
+        return _day
+    if isinstance(field, models.TimeField):
         return _iso
     return None  # the value as it is (text, numbers, booleans, JSON fields' own values)
 

@@ -9,7 +9,9 @@
 5. schedule side effects with ``transaction.on_commit``.
 
 Numbers are taken last (``number_next`` holds its row lock until commit), so concurrent lodgements
-queue on the lock for as short a time as possible.
+queue on the lock for as short a time as possible. ``declaration_submit`` inserts a new declaration with
+its numbers in one statement (``writing.declaration_write_new``), after which only its events and its
+audit event are written.
 """
 
 import datetime

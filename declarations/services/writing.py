@@ -3,13 +3,13 @@ its items, its tax lines and its status changes.
 
 The lodgement hot path (``declaration_submit``): the ORM would send six statements (an insert per
 table, two numbers, an update for them), each compiled anew and with every value adapted one by one.
-Here one statement with data-modifying CTEs takes the numbers (``NUMBER_TAKE_SQL``) and inserts the
+Here one statement with data-modifying CTEs takes the numbers (``number_take_sql``) and inserts the
 rows, which travel as four JSON parameters (``customs.rows``). Its text never changes, so PostgreSQL
 plans it once per connection.
 
 Numbers are gap-free because they are taken in the same transaction as the rows that carry them; the
 series' row stays locked until commit, and the caller writes only its audit event and its events
-after this statement.
+after this statement. The C number is taken before the A number, as ``lifecycle._numbers_take`` does.
 """
 
 from functools import cache
@@ -17,7 +17,7 @@ from functools import cache
 from django.db import IntegrityError, connection
 
 from customs.rows import insert_columns, row_json, rows_json, rows_stored
-from customs.services.numbering import NUMBER_TAKE_SQL
+from customs.services.numbering import number_take_sql
 from declarations.choices import ASSESSMENT_SERIES, REGISTRATION_SERIES, direction_of
 from declarations.models import Declaration, DeclarationItem, StatusChange, TaxLine
 from declarations.services.errors import DeclarationInvalid, lrn_error
@@ -45,8 +45,8 @@ def _statement() -> str:
     table = Declaration._meta.db_table
     columns = insert_columns(Declaration, exclude=_NUMBERED)
     return f"""
-WITH registration AS ({NUMBER_TAKE_SQL}),
-assessment AS ({NUMBER_TAKE_SQL}),
+WITH registration AS ({number_take_sql()}),
+assessment AS ({number_take_sql(after="registration")}),
 declaration AS (
     INSERT INTO {table} ({", ".join(columns)}, {", ".join(_NUMBERED)})
     SELECT {_select(columns)}, registration.last_number, assessment.last_number

@@ -386,6 +386,11 @@ def selectivity_score(declaration_id: int) -> Selectivity | None:
         if read is None:
             raise Declaration.DoesNotExist(f"No declaration {declaration_id}")
         declaration, scored, items = read
+        # The read's snapshot was taken before the lock was granted: a scoring that committed while
+        # this one waited shows in the locked row (its lane) but not in ``scored``; ask again.
+        scored = scored or (
+            bool(declaration.lane) and Selectivity.objects.filter(declaration_id=declaration_id).exists()
+        )
         if scored:
             existing = Selectivity.objects.get(declaration_id=declaration_id)
             if not declaration.lane:  # scored, but the lane was lost: give it again

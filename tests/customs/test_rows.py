@@ -97,3 +97,17 @@ def test_row_fetch_converts_values_as_the_orm_does():
 
     assert _fields(found) == _fields(AuditEvent.objects.get(pk=event.pk))
     assert found.after == {"nested": {"list": [1, "2"]}}
+
+
+def test_model_new_refuses_a_name_the_model_does_not_have():
+    with pytest.raises(TypeError, match="ofice_code"):
+        model_new(AuditEvent, ofice_code="TMA01")
+
+
+def test_a_naive_time_is_written_in_the_current_time_zone():
+    import json
+
+    naive = datetime.datetime(2026, 12, 2, 9, 30)
+    row = json.loads(row_json(model_new(AuditEvent, occurred_at=naive)))
+
+    assert datetime.datetime.fromisoformat(row["occurred_at"]) == timezone.make_aware(naive)

@@ -146,3 +146,29 @@ def test_twenty_concurrent_lodgements_at_one_office_are_numbered_one_to_twenty(w
     assert sorted(numbers) == list(range(1, 21))
     assert sorted(assessments) == list(range(1, 21))
     assert set(Declaration.objects.values_list("status", flat=True)) == {S.ASSESSED}
+
+
+def test_concurrent_submits_and_lodgements_share_one_gap_free_numbering(world):
+    """``declaration_submit`` takes its numbers inside its one insert statement, ``declaration_lodge``
+    by ``number_next``: mixed, at one office, they neither deadlock nor leave a gap, and a taken LRN
+    gives its numbers back."""
+    trader = world["users"]["trader_a"]
+    drafts = [declaration_create(actor=trader, data=declaration_data(lrn=f"LODGE-{n}")) for n in range(8)]
+    lodges = [
+        lambda draft=draft: lifecycle.declaration_lodge(actor=trader, declaration=draft) for draft in drafts
+    ]
+    submits = [
+        lambda n=n: lifecycle.declaration_submit(actor=trader, data=declaration_data(lrn=f"SUBMIT-{n}"))
+        for n in range(8)
+    ]
+    taken = [lambda: lifecycle.declaration_submit(actor=trader, data=declaration_data(lrn="LODGE-0"))]
+
+    results = _at_once([call for pair in zip(lodges, submits, strict=True) for call in pair] + taken)
+
+    assert [type(result) for result in results[:16]] == [Declaration] * 16
+    refused = results[16]
+    assert isinstance(refused, lifecycle.DeclarationInvalid)
+    assert [error.code for error in refused.errors] == ["lrn_not_unique"]
+    registered = Declaration.objects.exclude(registration_number=None)
+    assert sorted(registered.values_list("registration_number", flat=True)) == list(range(1, 17))
+    assert sorted(registered.values_list("assessment_number", flat=True)) == list(range(1, 17))
