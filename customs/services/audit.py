@@ -3,7 +3,6 @@
 import hashlib
 import json
 from dataclasses import dataclass
-from functools import cache
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -11,7 +10,7 @@ from django.utils import timezone
 
 from customs.models import AuditEvent
 from customs.requestcontext import current_request_id
-from customs.rows import insert_columns, model_new, row_json, rows_stored
+from customs.rows import model_new, row_insert
 
 GENESIS_HASH = "0" * 64
 # One PostgreSQL advisory lock serialises appends so the chain is a line, not a tree.
@@ -88,21 +87,8 @@ def audit_record(
         previous_hash=last["hash"] if last else GENESIS_HASH,
     )
     event.hash = audit_event_hash(event)
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(), [row_json(event)])
-        rows_stored([event], [cursor.fetchone()[0]])
+    row_insert(event)
     return event
-
-
-@cache
-def _insert_sql() -> str:
-    """The event's insert, its text built once (every service call writes one)."""
-    table = AuditEvent._meta.db_table
-    columns = ", ".join(insert_columns(AuditEvent))
-    return (
-        f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608
-        f"FROM json_populate_record(NULL::{table}, %s::json) RETURNING id"
-    )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customs.rows import insert_columns, rows_json, rows_stored
+from customs.rows import insert_sql, rows_json, rows_stored
 from declarations.choices import Lane, Status
 from declarations.models import Declaration, StatusChange
 from declarations.services.errors import DeclarationInvalid, FieldError, TransitionNotAllowed
@@ -74,17 +74,12 @@ def declaration_lane_assign(
 
 @cache
 def _lane_move_sql() -> str:
-    changes = StatusChange._meta.db_table
-    columns = ", ".join(insert_columns(StatusChange))
     assignments = ", ".join(
         f'"{Declaration._meta.get_field(name).column}" = %s'
         for name in (*_LANE_FIELDS, "version", "updated_at")
     )
     return f"""
-WITH changes AS (
-    INSERT INTO {changes} ({columns}) SELECT {columns}
-    FROM json_populate_recordset(NULL::{changes}, %s::json) RETURNING id
-),
+WITH changes AS ({insert_sql(StatusChange, many=True, then="RETURNING id")}),
 declaration AS (
     UPDATE {Declaration._meta.db_table} SET {assignments} WHERE id = %s RETURNING id
 )

@@ -12,12 +12,12 @@ from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customs.choices import Role
-from customs.rows import insert_columns, row_json, rows_stored
+from customs.rows import row_insert
 from customs.services.audit import audit_record
 from declarations.choices import Lane
 from declarations.services.control import LANE_STATES
@@ -41,21 +41,6 @@ def eligible_officers(office) -> QuerySet:
             broker__isnull=True,
         )
         .distinct()
-    )
-
-
-def _least_loaded(office, *, excluding=None):
-    today = timezone.localdate()
-    officers = eligible_officers(office)
-    if excluding is not None:
-        officers = officers.exclude(pk=excluding.pk)
-    return (
-        officers.annotate(
-            open_count=Count("examinations", filter=Q(examinations__status=ExaminationStatus.ASSIGNED)),
-            today_count=Count("examinations", filter=Q(examinations__assigned_at__date=today)),
-        )
-        .order_by("open_count", "today_count", "pk")
-        .first()
     )
 
 
@@ -90,36 +75,25 @@ def examination_open(*, declaration, lane: str) -> Examination:
                 ExaminationStatus.ASSIGNED,
                 now,
             )
-        with connection.cursor() as cursor:
-            cursor.execute(_examination_insert_sql(), [row_json(examination)])
-            rows_stored([examination], [cursor.fetchone()[0]])
+        row_insert(examination)
         if officer is not None:
-            audit_record(
-                action="risk.examination.assigned",
-                obj=examination,
-                office_code=office.code,
-                after={
-                    "officer": officer[1],
-                    "kind": examination.kind,
-                    "declaration": examination.declaration_id,
-                },
-            )
+            _assigned_audit(examination, officer[1])
     return examination
 
 
-@cache
-def _examination_insert_sql() -> str:
-    table, columns = Examination._meta.db_table, ", ".join(insert_columns(Examination))
-    return (
-        f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608
-        f"FROM json_populate_record(NULL::{table}, %s::json) RETURNING id"
+def _assigned_audit(examination: Examination, username: str) -> None:
+    audit_record(
+        action="risk.examination.assigned",
+        obj=examination,
+        office_code=examination.office.code,
+        after={"officer": username, "kind": examination.kind, "declaration": examination.declaration_id},
     )
 
 
 @cache
 def _least_loaded_sql() -> str:
-    """``_least_loaded`` as a statement whose text never changes (the same officers as
-    ``eligible_officers``, in the same order)."""
+    """The least-loaded eligible officer (the same officers as ``eligible_officers``), in a statement
+    whose text never changes: every scored yellow or red declaration asks."""
     user = get_user_model()
     groups, offices = user._meta.get_field("groups"), user._meta.get_field("offices")
     examination = Examination._meta.db_table
@@ -147,9 +121,9 @@ LIMIT 1
 
 
 def _least_loaded_officer(office) -> tuple[int, str] | None:
-    """The id and username of the least-loaded eligible officer of ``office`` (as ``_least_loaded``):
-    fewest open examinations, then fewest assigned today (the current time zone's day), then the lowest
-    id; ``None`` when nobody is eligible."""
+    """The id and username of the least-loaded eligible officer of ``office``: fewest open
+    examinations, then fewest assigned today (the current time zone's day), then the lowest id;
+    ``None`` when nobody is eligible."""
     with connection.cursor() as cursor:
         cursor.execute(
             _least_loaded_sql(),
@@ -172,21 +146,16 @@ def examination_assign_auto(examination: Examination) -> Examination:
         locked = Examination.objects.select_for_update().get(pk=examination.pk)
         if locked.status != ExaminationStatus.UNASSIGNED:
             return locked
-        officer = _least_loaded(locked.office)
+        officer = _least_loaded_officer(locked.office)
         if officer is None:
             return locked
-        locked.officer, locked.status, locked.assigned_at = (
-            officer,
+        locked.officer_id, locked.status, locked.assigned_at = (
+            officer[0],
             ExaminationStatus.ASSIGNED,
             timezone.now(),
         )
         locked.save(update_fields=["officer", "status", "assigned_at"])
-        audit_record(
-            action="risk.examination.assigned",
-            obj=locked,
-            office_code=locked.office.code,
-            after={"officer": officer.username, "kind": locked.kind, "declaration": locked.declaration_id},
-        )
+        _assigned_audit(locked, officer[1])
     examination.officer, examination.status, examination.assigned_at = (
         locked.officer,
         locked.status,

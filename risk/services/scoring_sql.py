@@ -23,7 +23,7 @@ from django.db import connection
 from customs.models import Broker, CustomsOffice, Trader
 from customs.rows import (
     column_converters,
-    insert_columns,
+    insert_sql,
     instance_from_row,
     row_json,
     rows_json,
@@ -129,22 +129,15 @@ def declaration_for_scoring(declaration_id: int) -> tuple[Declaration, bool, lis
     return declaration, scored, items
 
 
-_AUDIT_QUEUED_ALREADY = "ON CONFLICT (declaration_id) DO NOTHING"
+_AUDIT_QUEUED_ALREADY = "ON CONFLICT (declaration_id) DO NOTHING RETURNING id"
 
 
 @cache
 def _write() -> str:
-    def insert(name: str, model, source: str, conflict: str = "") -> str:
-        table, columns = model._meta.db_table, ", ".join(insert_columns(model))
-        return (
-            f"{name} AS (INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608
-            f"FROM {source}(NULL::{table}, %s::json) {conflict} RETURNING id)"
-        )
-
     return f"""
-WITH {insert("selectivity", Selectivity, "json_populate_record")},
-{insert("hits", CriterionHit, "json_populate_recordset")},
-{insert("audit_queue", PostClearanceAudit, "json_populate_recordset", _AUDIT_QUEUED_ALREADY)}
+WITH selectivity AS ({insert_sql(Selectivity, then="RETURNING id")}),
+hits AS ({insert_sql(CriterionHit, many=True, then="RETURNING id")}),
+audit_queue AS ({insert_sql(PostClearanceAudit, many=True, then=_AUDIT_QUEUED_ALREADY)})
 SELECT selectivity.id, (SELECT json_agg(hits.id ORDER BY hits.id) FROM hits)::text FROM selectivity
 """
 
