@@ -16,3 +16,7 @@ for _name in dir(settings):
 
 # Read under its own name by Celery's Django fixup (not a Celery setting proper).
 CELERY_DB_REUSE_MAX = getattr(settings, "CELERY_DB_REUSE_MAX", None)
+
+# Redis as the broker: kombu's transport, keeping one command client per channel (customs.broker).
+if str(globals().get("broker_url", "")).startswith("redis://"):
+    broker_transport = "customs.broker:Transport"

@@ -15,17 +15,16 @@ one transaction. Webhooks are sent on commit and do not wait for this.
 """
 
 import datetime
-import json
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customs.jsontext import json_text
 from customs.models.events import Event, WebhookDelivery, WebhookEndpoint
 from customs.queue import enqueue_on_commit
 from customs.selectors import event_list_for_user
@@ -116,7 +115,7 @@ def events_publish(events: list[EventData]) -> None:
         for event in events
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_PUBLISH_SQL, [json.dumps(rows, cls=DjangoJSONEncoder)])
+        cursor.execute(_PUBLISH_SQL, [json_text(rows)])
         delivery_ids = [row[0] for row in cursor.fetchall()]
     for delivery_id in delivery_ids:
         enqueue_on_commit("customs.deliver_webhook", delivery_id)

@@ -53,3 +53,19 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(celery_worker):
     with pytest.raises(FileNotFoundError):
         probe.get(timeout=60)  # the worker has drained the queue up to the probe
     assert ExchangeRate.objects.count() == 0
+
+
+def test_the_broker_channel_sends_through_one_client_until_its_pool_is_replaced():
+    from customs.broker import Channel
+
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        assert isinstance(channel, Channel)  # customs.celery_settings chose it for a Redis broker
+        first = channel._create_client()
+        assert channel._create_client() is first
+        assert first.ping()
+        channel._disconnect_pools()
+        replaced = channel._create_client()
+        assert replaced is not first
+        assert replaced.connection_pool is channel.pool
+        assert channel._create_client(asynchronous=True) is not replaced  # the poll loop's own
