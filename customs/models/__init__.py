@@ -1,7 +1,7 @@
 """Models of the shared kernel: reference data, parties, users, audit, numbering, API keys, notifications,
 events and webhooks."""
 
-from .audit import AuditEvent
+from .audit import AuditChainHead, AuditEvent
 from .events import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .notifications import Notification
 from .numbering import DocumentSequence
@@ -25,6 +25,7 @@ from .users import ApiClient, User
 __all__ = [
     "AdditionalProcedureCode",
     "ApiClient",
+    "AuditChainHead",
     "AuditEvent",
     "Broker",
     "BrokerAuthorisation",

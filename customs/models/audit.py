@@ -50,3 +50,25 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"#{self.sequence} {self.action} {self.object_repr}"
+
+
+class AuditChainHead(models.Model):
+    """The chain's last link, one row: the sequence and hash of the newest audit event.
+
+    Appending locks this row, reads it, and moves it on with the new event in one statement, so an
+    append is two statements (an advisory lock and a read of the newest event made three), and the
+    lock is the row's. ``audit_verify`` checks that it names the newest event: deleting the newest
+    events, which leaves no broken link behind, shows there.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    sequence = models.BigIntegerField(_("sequence"), editable=False)
+    hash = models.CharField(_("hash"), max_length=64, editable=False)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain head")
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_chain_head_one_row")]
+
+    def __str__(self):
+        return f"#{self.sequence} {self.hash[:12]}"

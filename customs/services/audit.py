@@ -8,13 +8,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from customs.models import AuditEvent
+from customs.models import AuditChainHead, AuditEvent
 from customs.requestcontext import current_request_id
-from customs.rows import model_new, row_insert
+from customs.rows import insert_sql, model_new, row_json, rows_stored
 
 GENESIS_HASH = "0" * 64
-# One PostgreSQL advisory lock serialises appends so the chain is a line, not a tree.
-AUDIT_CHAIN_LOCK_KEY = 7_351_001
 
 
 def _canonical(value) -> str:
@@ -61,18 +59,11 @@ def audit_record(
     """
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must be called inside transaction.atomic()")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_KEY])
-        # Read after the lock is held (its own statement, so its snapshot sees the last commit).
-        cursor.execute(
-            f"SELECT sequence, hash FROM {AuditEvent._meta.db_table} ORDER BY sequence DESC LIMIT 1"
-        )
-        row = cursor.fetchone()
-    last = {"sequence": row[0], "hash": row[1]} if row else None
+    sequence, previous_hash = _chain_head_locked()
     actor_is_user = actor is not None and getattr(actor, "pk", None) is not None
     event = model_new(
         AuditEvent,
-        sequence=(last["sequence"] + 1) if last else 1,
+        sequence=sequence + 1,
         occurred_at=timezone.now(),
         action=action,
         actor=actor if actor_is_user else None,
@@ -84,11 +75,44 @@ def audit_record(
         object_repr=str(obj)[:255] if obj is not None else "",
         before=_json_safe(before),
         after=_json_safe(after),
-        previous_hash=last["hash"] if last else GENESIS_HASH,
+        previous_hash=previous_hash,
     )
     event.hash = audit_event_hash(event)
-    row_insert(event)
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_SQL, [event.sequence, event.hash, row_json(event)])
+        rows_stored([event], [cursor.fetchone()[0]])
     return event
+
+
+_HEAD_TABLE, _EVENT_TABLE = AuditChainHead._meta.db_table, AuditEvent._meta.db_table
+# Locks the head (a writer that waited reads the head its predecessor committed: a locking read sees
+# the newest version of the row).
+_HEAD_SQL = f"SELECT sequence, hash FROM {_HEAD_TABLE} WHERE id = 1 FOR UPDATE"  # noqa: S608
+# The head as the newest event left it, when it is missing (a test's flush, a table restored alone).
+_HEAD_MAKE_SQL = f"""
+    INSERT INTO {_HEAD_TABLE} (id, sequence, hash)
+    SELECT 1, COALESCE(MAX(sequence), 0),
+           COALESCE((SELECT hash FROM {_EVENT_TABLE} ORDER BY sequence DESC LIMIT 1), %s)
+    FROM {_EVENT_TABLE}
+    ON CONFLICT (id) DO NOTHING
+"""  # noqa: S608
+_APPEND_SQL = (
+    f"WITH head AS (UPDATE {_HEAD_TABLE} SET sequence = %s, hash = %s WHERE id = 1) "  # noqa: S608
+    + insert_sql(AuditEvent, then="RETURNING id")
+)
+
+
+def _chain_head_locked() -> tuple[int, str]:
+    """The newest event's sequence and hash, with the head locked until the transaction ends: appends
+    form a line, not a tree."""
+    with connection.cursor() as cursor:
+        cursor.execute(_HEAD_SQL)
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(_HEAD_MAKE_SQL, [GENESIS_HASH])
+            cursor.execute(_HEAD_SQL)
+            row = cursor.fetchone()
+    return row[0], row[1]
 
 
 @dataclass(frozen=True)
@@ -104,7 +128,9 @@ def audit_verify(batch_size: int = 5000) -> list[AuditProblem]:
     """Walk the whole chain in order and report every broken link.
 
     An edited row no longer matches its own hash; a deleted row leaves a hole in the sequence and a
-    next row whose ``previous_hash`` points at nothing; a re-hashed edit breaks the next link.
+    next row whose ``previous_hash`` points at nothing; a re-hashed edit breaks the next link. The
+    newest events, deleted, leave no broken link: the chain head, which names the newest event
+    written, shows them.
     """
     problems: list[AuditProblem] = []
     expected_previous = GENESIS_HASH
@@ -124,4 +150,13 @@ def audit_verify(batch_size: int = 5000) -> list[AuditProblem]:
                 problems.append(AuditProblem(event.sequence, "content does not match its hash (edited)"))
             expected_previous = event.hash
             expected_sequence = event.sequence + 1
+        head = AuditChainHead.objects.filter(pk=1).first()
+    if head is not None and (head.sequence, head.hash) != (expected_sequence - 1, expected_previous):
+        problems.append(
+            AuditProblem(
+                head.sequence,
+                f"the chain head names event #{head.sequence}, the newest event is "
+                f"#{expected_sequence - 1} (the newest events were deleted)",
+            )
+        )
     return problems

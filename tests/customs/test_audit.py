@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from customs.models import AuditEvent
+from customs.models import AuditChainHead, AuditEvent
 from customs.requestcontext import current_request_id
 from customs.services.audit import GENESIS_HASH, audit_event_hash, audit_record, audit_verify
 from tests.customs.factories import TraderFactory, UserFactory
@@ -127,3 +127,50 @@ def test_command_confirms_an_intact_trail(capsys):
     call_command("verify_audit")
 
     assert "Audit trail intact: 3 events verified." in capsys.readouterr().out
+
+
+def test_deleting_the_newest_events_is_detected_by_the_chain_head():
+    _record_three(UserFactory())
+    _tamper("DELETE FROM customs_auditevent WHERE sequence = 3", [])
+
+    problems = audit_verify()
+
+    assert [(p.sequence, p.problem) for p in problems] == [
+        (3, "the chain head names event #3, the newest event is #2 (the newest events were deleted)")
+    ]
+
+
+def test_a_missing_chain_head_is_made_again_from_the_newest_event():
+    _record_three(UserFactory())
+    third = AuditEvent.objects.get(sequence=3)
+    AuditChainHead.objects.all().delete()
+
+    with transaction.atomic():
+        fourth = audit_record(action="customs.trader.viewed", actor=None)
+
+    assert (fourth.sequence, fourth.previous_hash) == (4, third.hash)
+    assert AuditChainHead.objects.values_list("sequence", "hash").get() == (4, fourth.hash)
+    assert audit_verify() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_form_one_line():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def append(writer):
+        try:
+            for number in range(15):
+                with transaction.atomic():
+                    audit_record(action=f"tests.writer{writer}", actor=None, after={"n": number})
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(append, range(3)))
+
+    assert list(AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True)) == list(
+        range(1, 46)
+    )
+    assert audit_verify() == []
