@@ -400,10 +400,12 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-# gunicorn as the Dockerfile runs it: 3 workers, one thread each (threads share one interpreter lock).
-# KERWEN_BENCH_WORKERS / KERWEN_BENCH_THREADS try other shapes.
+# gunicorn as the Dockerfile runs it: 3 sync workers (one request at a time each; a client's connection
+# is closed after each response, as behind a proxy). KERWEN_BENCH_WORKERS, KERWEN_BENCH_WORKER_CLASS
+# (gthread keeps connections open) and KERWEN_BENCH_THREADS try other shapes.
 GUNICORN_WORKERS = int(os.environ.get("KERWEN_BENCH_WORKERS", "3"))
 GUNICORN_THREADS = int(os.environ.get("KERWEN_BENCH_THREADS", "1"))
+GUNICORN_WORKER_CLASS = os.environ.get("KERWEN_BENCH_WORKER_CLASS", "sync")
 
 
 def _start_gunicorn(port: int, *, log):
@@ -420,7 +422,7 @@ def _start_gunicorn(port: int, *, log):
         "-w",
         str(GUNICORN_WORKERS),
         "-k",
-        "gthread",
+        GUNICORN_WORKER_CLASS,
         "--threads",
         str(GUNICORN_THREADS),
         "-b",
@@ -817,7 +819,8 @@ def bench_api(rounds: int = 2, per_client: int = 40) -> None:
     server = _start_gunicorn(port, log=log)
     try:
         print(
-            f"api: gunicorn customs.wsgi -w {GUNICORN_WORKERS} -k gthread --threads {GUNICORN_THREADS} "
+            f"api: gunicorn customs.wsgi -w {GUNICORN_WORKERS} -k {GUNICORN_WORKER_CLASS} "
+            f"--threads {GUNICORN_THREADS} "
             f"on port {port}, {API_CLIENTS} clients; "
             f"server log {log.name}"
         )

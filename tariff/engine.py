@@ -405,6 +405,19 @@ def _evaluate(
     return evaluation, round_money(evaluation.amount, minor_unit)
 
 
+_MEASURE_LABELS: dict[tuple[str | None, str], str] = {}
+
+
+def _measure_label(measure_type: str) -> str:
+    """The tax's name in the active language, translated once per process and language (every tax
+    line of every assessment carries one)."""
+    key = (translation.get_language(), measure_type)
+    label = _MEASURE_LABELS.get(key)
+    if label is None:
+        label = _MEASURE_LABELS[key] = str(MeasureType(measure_type).label)
+    return label
+
+
 def assess(declaration: AssessmentInput) -> Assessment:
     """Assess a declaration as of ``declaration.day``. Raises AssessmentError naming the field."""
     national = settings.NATIONAL_CURRENCY
@@ -491,7 +504,7 @@ def assess(declaration: AssessmentInput) -> Assessment:
             assessed.taxes.append(
                 TaxLine(
                     measure_type=measure_type,
-                    label=str(MeasureType(measure_type).label),
+                    label=_measure_label(measure_type),
                     base=base,
                     expression=measure.text,
                     formula=evaluation.formula,

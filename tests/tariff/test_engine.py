@@ -274,3 +274,17 @@ def test_export_pays_export_duty_and_the_flat_export_fee_but_no_vat():
     assert _taxes(assessment) == [("export_duty", D("3500.00"), D("175.00"))]
     assert [(fee.label, fee.amount) for fee in assessment.fees] == [("Export fee", D("50.00"))]
     assert assessment.total == D("225.00")
+
+
+def test_tax_names_follow_the_active_language():
+    from django.utils import translation
+
+    english = [tax.label for tax in _fish().items[0].taxes]
+    with translation.override("ru"):
+        russian = [tax.label for tax in _fish().items[0].taxes]
+    with translation.override("ru"):
+        expected = [str(MeasureType(tax).label) for tax in ("import_duty", "vat")]
+
+    assert english == ["Import duty", "VAT"]
+    assert russian == expected and russian != english
+    assert [tax.label for tax in _fish().items[0].taxes] == english
