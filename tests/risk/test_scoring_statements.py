@@ -21,7 +21,7 @@ FISH_ONLY = [{"kind": "commodity_code", "operator": "in", "values": [FISH]}]
 # statement; the lane's status change and declaration in one; the events; the audit event (the chain's
 # lock, its last link, the insert). A yellow or red lane adds the office's lock, the least-loaded
 # officer, the examination's insert and its audit event (three).
-QUERIES = {"green": 9, "blue": 9, "yellow": 15, "red": 15}
+QUERIES = {"green": 8, "blue": 8, "yellow": 13, "red": 13}
 
 
 @pytest.mark.parametrize("lane", ["green", "blue", "yellow", "red"])
