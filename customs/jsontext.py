@@ -9,26 +9,14 @@ on purpose: times keep their microseconds (Django's encoder cuts them to millise
 ``timestamptz`` column would then store), and the text is compact.
 """
 
-import decimal
-
 import orjson
 from django.core.serializers.json import DjangoJSONEncoder
 
-_DJANGO = DjangoJSONEncoder()
-
-
-def _default(value):
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    return _DJANGO.default(value)
-
-
-def json_bytes(value, *, sort_keys: bool = False) -> bytes:
-    """``value`` as UTF-8 JSON (dictionary keys that are not text become text, as ``json`` does)."""
-    options = orjson.OPT_NON_STR_KEYS | (orjson.OPT_SORT_KEYS if sort_keys else 0)
-    return orjson.dumps(value, default=_default, option=options)
+# What orjson does not encode itself (a decimal as its exact text, a lazy translation, a duration).
+_DEFAULT = DjangoJSONEncoder().default
 
 
 def json_text(value) -> str:
-    """``value`` as JSON text, for a statement's ``%s::json`` parameter."""
-    return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS).decode()
+    """``value`` as JSON text, for a statement's ``%s::json`` parameter (dictionary keys that are not
+    text become text, as ``json`` does)."""
+    return orjson.dumps(value, default=_DEFAULT, option=orjson.OPT_NON_STR_KEYS).decode()
