@@ -162,17 +162,19 @@ def insert_columns(model: type[models.Model], *, exclude: tuple[str, ...] = ()) 
     return [column for _field, column, _name, _convert, _stamps in _fields(model, frozenset(exclude))]
 
 
-def _row(instance: models.Model, fields) -> dict:
+def _row(instance: models.Model, fields, adding: bool = True) -> dict:
     row = {}
     for field, column, name, convert, stamps in fields:
-        value = field.pre_save(instance, True) if stamps else getattr(instance, name)
+        value = field.pre_save(instance, adding) if stamps else getattr(instance, name)
         row[column] = value if convert is None else convert(value)
     return row
 
 
-def row_json(instance: models.Model, *, exclude: tuple[str, ...] = ()) -> str:
-    """``instance`` as a JSON object for ``json_populate_record`` (the columns of ``insert_columns``)."""
-    return json_text(_row(instance, _fields(type(instance), frozenset(exclude))))
+def row_json(instance: models.Model, *, exclude: tuple[str, ...] = (), adding: bool = True) -> str:
+    """``instance`` as a JSON object for ``json_populate_record`` (the columns of ``insert_columns``).
+    ``adding=False``: for an update, as ``save()`` of a stored row gives its times (``auto_now_add``
+    kept, ``auto_now`` now)."""
+    return json_text(_row(instance, _fields(type(instance), frozenset(exclude)), adding))
 
 
 def rows_json(model: type[models.Model], instances, *, exclude: tuple[str, ...] = ()) -> str:

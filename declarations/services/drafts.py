@@ -32,6 +32,7 @@ from declarations.services.locking import declaration_lock
 from declarations.services.offices import office_for_declarations
 from declarations.services.permissions import declarant_traders, ensure_declarant
 from declarations.services.validation import GENERAL_CODE_FIELDS, ITEM_CODE_FIELDS, references_check
+from declarations.services.writing import declaration_write_new
 
 GENERAL_TEXT_FIELDS = [
     "counterparty_name",
@@ -128,13 +129,13 @@ def _lrn_taken(declaration: Declaration) -> bool:
     return others.filter(trader_id=declaration.trader_id, broker__isnull=True).exists()
 
 
-def _save_checked(declaration: Declaration, *, creating: bool) -> None:
-    """Save; a taken LRN (the unique constraints per declarant) becomes the field error.
+def _save_checked(declaration: Declaration) -> None:
+    """Save a stored declaration; a taken LRN (the unique constraints per declarant) becomes the field error.
 
     Called inside the service's ``atomic()``, which the raised error rolls back: no savepoint needed.
     """
     try:
-        declaration.save(force_insert=creating)
+        declaration.save()
     except IntegrityError as error:
         if "lrn" in str(error):
             raise DeclarationInvalid([lrn_error(declaration.lrn)]) from error
@@ -168,16 +169,11 @@ def draft_build(*, actor, data: dict) -> tuple[Declaration, list[DeclarationItem
     return declaration, _build_items(declaration, rows)
 
 
-def declaration_insert(declaration: Declaration) -> None:
-    """Insert a built declaration, in the caller's transaction. A taken LRN is refused by the
-    database's unique constraint (race-free, and no query to ask first) and becomes the field error."""
-    _save_checked(declaration, creating=True)
-
-
 def draft_insert(declaration: Declaration, items: list[DeclarationItem]) -> None:
-    """Insert a built declaration and its items, in the caller's transaction."""
-    declaration_insert(declaration)
-    DeclarationItem.objects.bulk_create(items)
+    """Insert a built declaration and its items in one statement (``writing.declaration_write_new``),
+    in the caller's transaction. A taken LRN is refused by the database's unique constraint (race-free,
+    and no query to ask first) and becomes the field error."""
+    declaration_write_new(declaration, items, [], [], year=None)
 
 
 def declaration_create(*, actor, data: dict) -> Declaration:
@@ -235,7 +231,7 @@ def declaration_update(*, actor, declaration: Declaration, data: dict, expected_
         if "lrn" in data and _lrn_taken(locked):
             raise DeclarationInvalid([lrn_error(locked.lrn)])
         locked.version += 1
-        _save_checked(locked, creating=False)
+        _save_checked(locked)
         if rows is not None:
             DeclarationItem.objects.filter(declaration=locked).delete()
             DeclarationItem.objects.bulk_create(_build_items(locked, rows))

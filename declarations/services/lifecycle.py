@@ -8,10 +8,11 @@
 4. write the new state, one ``StatusChange`` row per move, and one audit event;
 5. schedule side effects with ``transaction.on_commit``.
 
-Numbers are taken last (``number_next`` holds its row lock until commit), so concurrent lodgements
-queue on the lock for as short a time as possible. ``declaration_submit`` inserts a new declaration with
-its numbers in one statement (``writing.declaration_write_new``), after which only its events and its
-audit event are written.
+Numbers are taken last (a series' row stays locked until commit), so concurrent lodgements queue on
+the lock for as short a time as possible. A registration writes the declaration with its numbers, its
+items' values, its tax lines and its status changes in one statement (``writing``): a new one
+(``declaration_submit``) or a stored one (lodged, or registered by an officer), after which only its
+events and its audit event are written.
 """
 
 import datetime
@@ -27,10 +28,7 @@ from customs.queue import enqueue_on_commit
 from customs.rows import model_new
 from customs.services.audit import audit_record
 from customs.services.events import events_publish
-from customs.services.numbering import number_next
 from declarations.choices import (
-    ASSESSMENT_SERIES,
-    REGISTRATION_SERIES,
     TRANSITIONS,
     Side,
     Status,
@@ -43,7 +41,7 @@ from declarations.services.events import declaration_events
 from declarations.services.locking import declaration_lock
 from declarations.services.permissions import ensure_declarant, ensure_officer
 from declarations.services.validation import lodgement_check, references_check
-from declarations.services.writing import declaration_write_new
+from declarations.services.writing import declaration_write_new, declaration_write_registered
 
 # Celery tasks (by name) run after a declaration is assessed; later apps add theirs (risk scoring).
 ON_ASSESSED_TASKS: list[str] = []
@@ -66,7 +64,9 @@ class _Move:
         self.status_at_start = declaration.status
         self.now = timezone.now()
         self.on_commit_tasks: list[str] = []  # task names sent with the declaration's id on commit
-        self.take_numbers = False  # registration: ``finish`` takes the C and A numbers
+        # Registration (``_register_and_assess``): the items valued and the tax lines, which ``finish``
+        # writes with the C and A numbers.
+        self.registration: tuple[list[DeclarationItem], list] | None = None
 
     def to(self, name: str, target: str) -> None:
         declaration = self.declaration
@@ -96,19 +96,22 @@ class _Move:
         the declaration, then ``announce`` (tasks, events, one audit event). ``extra``: more for the
         audit event, or a function giving it at the end.
 
-        The numbers come last: each series' row stays locked until commit, so concurrent
-        registrations at an office wait on it for as short a time as possible.
+        A registration is written in one statement with its numbers (``declaration_write_registered``);
+        the numbers come last in the transaction, as each series' row stays locked until commit.
 
         ``content_changed=False`` (a lane given, a control ended): the declaration's version stays, so a
         document being printed, or an officer's open page, is not made stale by the risk module.
         ``fields``: the only fields the move changed (with the version and time of change, written
         always), for moves that touch a few columns of a wide row."""
         declaration = self.declaration
-        StatusChange.objects.bulk_create(self.changes)
-        if self.take_numbers:
-            _numbers_take(declaration, self.now)
         if content_changed:
             declaration.version += 1
+        if self.registration is not None:
+            items, lines = self.registration
+            year = timezone.localdate(self.now).year
+            declaration_write_registered(declaration, items, lines, self.changes, year=year)
+            return self.announce(action, extra=extra)
+        StatusChange.objects.bulk_create(self.changes)
         if fields is None:
             declaration.save()
         else:
@@ -173,40 +176,22 @@ def _validated(declaration, *, actor, day):
 
 
 def _register_and_assess(move: _Move, items, assessment) -> None:
-    """Registration then assessment of a stored declaration: the C-number, the assessment written,
-    the A-number."""
-    _register_and_assess_in_memory(move, items, assessment, store=True)
+    """Registration then assessment of a stored declaration: ``finish`` writes the C and A numbers, the
+    items' values and the tax lines."""
+    move.registration = (items, _register_and_assess_in_memory(move, items, assessment))
 
 
-def _register_and_assess_in_memory(move: _Move, items, assessment, *, store: bool) -> list:
-    """The moves and the assessment (``finish`` takes the numbers); with ``store`` the assessment is
-    written at once, otherwise its tax lines are returned for a declaration not inserted yet."""
+def _register_and_assess_in_memory(move: _Move, items, assessment) -> list:
+    """The moves, and the assessment set on the declaration and its items in memory; returns its tax
+    lines, unsaved."""
     declaration = move.declaration
     move.to("register", Status.REGISTERED)
     declaration.registered_at = move.now
-    lines = []
-    if store:
-        assessment_store(declaration, items, assessment)
-    else:
-        lines = assessment_apply(declaration, items, assessment)
+    lines = assessment_apply(declaration, items, assessment)
     move.to("assess", Status.ASSESSED)
     declaration.assessed_at = move.now
-    move.take_numbers = True
     move.on_commit_tasks.extend(ON_ASSESSED_TASKS)
     return lines
-
-
-def _numbers_take(declaration, now) -> None:
-    """The registration (C) and assessment (A) numbers of the office and year. Each series' row stays
-    locked until commit, so callers take them as late in the transaction as they can."""
-    year = timezone.localdate(now).year
-    office_code = declaration.office.code
-    declaration.registration_year = year
-    declaration.registration_series = REGISTRATION_SERIES
-    declaration.registration_number = number_next(
-        office_code=office_code, year=year, series=REGISTRATION_SERIES
-    )
-    declaration.assessment_number = number_next(office_code=office_code, year=year, series=ASSESSMENT_SERIES)
 
 
 def registers_on_lodgement(office) -> bool:
@@ -253,7 +238,7 @@ def declaration_submit(*, actor, data: dict) -> Declaration:
         move.to("lodge", Status.LODGED)
         declaration.lodged_at = move.now
         registering = registers_on_lodgement(declaration.office)
-        lines = _register_and_assess_in_memory(move, items, assessment, store=False) if registering else []
+        lines = _register_and_assess_in_memory(move, items, assessment) if registering else []
         year = timezone.localdate(move.now).year if registering else None
         declaration_write_new(declaration, items, lines, move.changes, year=year)
         submitted = move.announce("submitted", extra=_numbers(declaration))

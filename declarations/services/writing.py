@@ -1,5 +1,7 @@
-"""A new declaration written in one statement: the row with its registration and assessment numbers,
-its items, its tax lines and its status changes.
+"""A declaration registered in one statement: a new one (``declaration_write_new``: the row with its
+registration and assessment numbers, its items, its tax lines and its status changes), or a stored one
+(``declaration_write_registered``: the row updated with its numbers, its items' values, its tax lines
+and its status changes).
 
 The lodgement hot path (``declaration_submit``): the ORM would send six statements (an insert per
 table, two numbers, an update for them), each compiled anew and with every value adapted one by one.
@@ -7,15 +9,20 @@ Here one statement with data-modifying CTEs takes the numbers (``number_take_sql
 rows, which travel as four JSON parameters (``customs.rows``). Its text never changes, so PostgreSQL
 plans it once per connection.
 
+A stored draft lodged (or a lodged declaration registered) is written the same way: the ORM's path
+was six statements (the status changes, two numbers, the tax lines, the items' values, the row).
+
 Numbers are gap-free because they are taken in the same transaction as the rows that carry them; the
 series' row stays locked until commit, and the caller writes only its audit event and its events
-after this statement. The C number is taken before the A number, as ``lifecycle._numbers_take`` does.
+after this statement. The C number is taken before the A number in every statement that takes both,
+so two registrations at one office never wait on each other's series in opposite orders.
 """
 
 from functools import cache
 
 from django.db import IntegrityError, connection
 
+from customs.jsontext import json_text
 from customs.rows import insert_columns, row_json, rows_json, rows_stored
 from customs.services.numbering import number_take_sql
 from declarations.choices import ASSESSMENT_SERIES, REGISTRATION_SERIES, direction_of
@@ -110,3 +117,77 @@ def declaration_write_new(
     rows_stored(items, item_ids or [])
     rows_stored(lines, line_ids or [])
     rows_stored(changes, change_ids or [])
+
+
+@cache
+def _registered_statement() -> str:
+    table, item_table = Declaration._meta.db_table, DeclarationItem._meta.db_table
+    columns = insert_columns(Declaration, exclude=_NUMBERED)
+    assignments = ", ".join(f"{column} = row.{column}" for column in columns)
+    return f"""
+WITH registration AS ({number_take_sql()}),
+assessment AS ({number_take_sql(after="registration")}),
+declaration AS (
+    UPDATE {table} AS stored
+    SET {assignments},
+        registration_number = registration.last_number, assessment_number = assessment.last_number
+    FROM json_populate_record(NULL::{table}, %s::json) AS row, registration, assessment
+    WHERE stored.id = %s
+    RETURNING stored.id, stored.registration_number, stored.assessment_number
+),
+items AS (
+    UPDATE {item_table} AS item
+    SET customs_value = row.customs_value, valuation_steps = row.valuation_steps
+    FROM json_populate_recordset(NULL::{item_table}, %s::json) AS row, declaration
+    WHERE item.id = row.id AND item.declaration_id = declaration.id
+    RETURNING item.id
+),
+lines AS ({_children(TaxLine)} RETURNING id, position),
+changes AS ({_children(StatusChange)} RETURNING id)
+SELECT declaration.registration_number, declaration.assessment_number,
+    (SELECT count(*) FROM items),
+    (SELECT json_agg(lines.id ORDER BY lines.position) FROM lines),
+    (SELECT json_agg(changes.id ORDER BY changes.id) FROM changes)
+FROM declaration
+"""  # noqa: S608 (names from the models)
+
+
+def declaration_write_registered(
+    declaration: Declaration,
+    items: list[DeclarationItem],
+    lines: list[TaxLine],
+    changes: list[StatusChange],
+    *,
+    year: int,
+) -> None:
+    """Register a stored declaration (locked by the caller) as first assessed: the row as ``save()``
+    would write it, with its C and A numbers of the office and ``year`` taken in the same statement;
+    each item's customs value and valuation steps; its tax lines (a first assessment: it has none yet)
+    and its status changes inserted. The instances come back saved, with their ids and numbers."""
+    declaration.direction = direction_of(declaration.declaration_type)
+    declaration.registration_year = year
+    declaration.registration_series = REGISTRATION_SERIES
+    office_code = declaration.office.code
+    valued = [
+        {"id": item.pk, "customs_value": item.customs_value, "valuation_steps": item.valuation_steps}
+        for item in items
+    ]
+    parameters = [
+        *(office_code, year, REGISTRATION_SERIES, True),
+        *(office_code, year, ASSESSMENT_SERIES, True),
+        row_json(declaration, exclude=_NUMBERED, adding=False),
+        declaration.pk,
+        json_text(valued),
+        rows_json(TaxLine, lines, exclude=("declaration_id",)),
+        rows_json(StatusChange, changes, exclude=("declaration_id",)),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_registered_statement(), parameters)
+        row = cursor.fetchone()
+    if row is None or row[2] != len(items):
+        raise RuntimeError(f"declaration {declaration.pk} or some of its items were not found to register")
+    declaration.registration_number, declaration.assessment_number = row[0], row[1]
+    for child in (*lines, *changes):
+        child.declaration_id = declaration.pk
+    rows_stored(lines, row[3] or [])
+    rows_stored(changes, row[4] or [])

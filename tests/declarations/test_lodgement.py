@@ -103,6 +103,47 @@ def test_query_count_of_a_lodgement_does_not_grow_with_items(world):
     assert Declaration.objects.filter(status=Status.ASSESSED).count() == 3
 
 
+def _fields(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+
+@pytest.mark.parametrize("by_hand", [False, True], ids=["on lodgement", "by an officer"])
+def test_a_registration_stores_the_declaration_and_its_items_as_the_service_returns_them(world, by_hand):
+    """The registration's one statement (``writing.declaration_write_registered``) writes every field
+    as ``save()`` would: the creation time kept, the change time moved, the numbers, each item's value
+    and valuation steps, the tax lines and the history with their ids."""
+    from declarations.models import DeclarationItem
+
+    if by_hand:
+        OfficeDeclarationSettings.objects.create(office=world["office"], register_on_lodgement=False)
+    trader = world["users"]["trader_a"]
+    items = [item_data(), item_data(commodity_code=FISH, quantities={})]
+    draft = declaration_create(actor=trader, data=declaration_data(items=items))
+    created_at, updated_at = draft.created_at, draft.updated_at
+
+    declaration = declaration_lodge(actor=trader, declaration=draft)
+    if by_hand:
+        declaration = declaration_register(actor=world["users"]["officer"], declaration=declaration)
+
+    stored = Declaration.objects.get(pk=declaration.pk)
+    assert _fields(stored) == _fields(declaration)
+    assert stored.created_at == created_at
+    assert stored.updated_at > updated_at
+    assert stored.status == Status.ASSESSED
+    assert stored.version == (3 if by_hand else 2)
+    assert stored.registration_number == 1 and stored.assessment_number == 1
+    assert stored.direction == "IM"
+    values = list(DeclarationItem.objects.filter(declaration=stored).order_by("number"))
+    assert [item.customs_value for item in values] == [D("35000.00"), values[1].customs_value]
+    assert values[1].customs_value > 0
+    assert all(item.valuation_steps and item.valuation_steps[-1]["amount"] for item in values)
+    lines = TaxLine.objects.filter(declaration=stored).order_by("position")
+    assert sum(line.amount for line in lines) == stored.total_taxes
+    changes = list(StatusChange.objects.filter(declaration=stored).order_by("id"))
+    assert [change.to_status for change in changes] == ["lodged", "registered", "assessed"]
+    assert all(change.occurred_at == stored.registered_at for change in changes[-2:])
+
+
 def test_submit_stores_what_create_then_lodge_stores_in_one_transaction(world):
     from declarations.models import DeclarationItem
     from declarations.services.lifecycle import declaration_submit
