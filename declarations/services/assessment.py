@@ -9,7 +9,7 @@ the lines in one transaction and the audit event keeps the totals before and aft
 
 import datetime
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 
@@ -141,6 +141,11 @@ def _items_valuation_update(items: list[DeclarationItem]) -> None:
         )
 
 
+# The unrounded amount as its column keeps it (numeric with 10 places, ties away from zero as
+# PostgreSQL rounds): the answer built from the rows just written then shows what a read gives.
+_UNROUNDED_PLACES = Decimal(1).scaleb(-TaxLine._meta.get_field("unrounded").decimal_places)
+
+
 def _line(declaration, item_number, position, tax) -> TaxLine:
     return model_new(
         TaxLine,
@@ -152,7 +157,7 @@ def _line(declaration, item_number, position, tax) -> TaxLine:
         base=tax.base,
         expression=tax.expression[:255],
         formula=tax.formula,
-        unrounded=tax.unrounded,
+        unrounded=tax.unrounded.quantize(_UNROUNDED_PLACES, ROUND_HALF_UP),
         amount=tax.amount,
         measure_id=tax.measure_id,
         note=str(tax.note)[:255],

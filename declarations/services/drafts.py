@@ -32,7 +32,7 @@ from declarations.services.locking import declaration_lock
 from declarations.services.offices import office_for_declarations
 from declarations.services.permissions import declarant_traders, ensure_declarant
 from declarations.services.validation import GENERAL_CODE_FIELDS, ITEM_CODE_FIELDS, references_check
-from declarations.services.writing import declaration_write_new
+from declarations.services.writing import declaration_write_new, rows_known
 
 GENERAL_TEXT_FIELDS = [
     "counterparty_name",
@@ -181,6 +181,7 @@ def declaration_create(*, actor, data: dict) -> Declaration:
     declaration, items = draft_build(actor=actor, data=data)
     with transaction.atomic():
         draft_insert(declaration, items)
+        rows_known(declaration, items=items, tax_lines=[], documents=[], status_changes=[])
         audit_record(
             action="declarations.declaration.created",
             actor=actor,

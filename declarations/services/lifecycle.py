@@ -41,7 +41,7 @@ from declarations.services.events import declaration_events
 from declarations.services.locking import declaration_lock
 from declarations.services.permissions import ensure_declarant, ensure_officer
 from declarations.services.validation import lodgement_check, references_check
-from declarations.services.writing import declaration_write_new, declaration_write_registered
+from declarations.services.writing import declaration_write_new, declaration_write_registered, rows_known
 
 # Celery tasks (by name) run after a declaration is assessed; later apps add theirs (risk scoring).
 ON_ASSESSED_TASKS: list[str] = []
@@ -167,12 +167,14 @@ def _items(declaration) -> list[DeclarationItem]:
 
 
 def _validated(declaration, *, actor, day):
+    """The declaration's items and documents, and its assessment; ``DeclarationInvalid`` with every
+    problem lodging finds."""
     items = _items(declaration)
     documents = list(declaration.documents.all())
     errors, assessment = lodgement_check(declaration, items, documents, actor=actor, day=day)
     if errors:
         raise DeclarationInvalid(errors)
-    return items, assessment
+    return items, documents, assessment
 
 
 def _register_and_assess(move: _Move, items, assessment) -> None:
@@ -214,12 +216,16 @@ def declaration_lodge(*, actor, declaration: Declaration, expected_version: int 
     with transaction.atomic():
         move = _begin(actor=actor, declaration=declaration, name="lodge", expected_version=expected_version)
         locked = move.declaration
-        items, assessment = _validated(locked, actor=actor, day=_today())
+        items, documents, assessment = _validated(locked, actor=actor, day=_today())
         move.to("lodge", Status.LODGED)
         locked.lodged_at = move.now
         if registers_on_lodgement(locked.office):
             _register_and_assess(move, items, assessment)
-        return move.finish("lodged", extra=lambda: _numbers(locked))
+        lodged = move.finish("lodged", extra=lambda: _numbers(locked))
+        # A draft has no history yet (no move leads back to stored): its rows are all known now.
+        lines = move.registration[1] if move.registration else []
+        rows_known(lodged, items=items, tax_lines=lines, documents=documents, status_changes=move.changes)
+        return lodged
 
 
 def declaration_submit(*, actor, data: dict) -> Declaration:
@@ -242,16 +248,8 @@ def declaration_submit(*, actor, data: dict) -> Declaration:
         year = timezone.localdate(move.now).year if registering else None
         declaration_write_new(declaration, items, lines, move.changes, year=year)
         submitted = move.announce("submitted", extra=_numbers(declaration))
-        _rows_known(submitted, items=items, tax_lines=lines, documents=[], status_changes=move.changes)
+        rows_known(submitted, items=items, tax_lines=lines, documents=[], status_changes=move.changes)
         return submitted
-
-
-def _rows_known(declaration: Declaration, **rows) -> None:
-    """Keep the rows just written on the instance, as ``prefetch_related`` would, so that a caller
-    reading ``declaration.items.all()`` back (the API's response) needs no query for them."""
-    cache = getattr(declaration, "_prefetched_objects_cache", {})
-    cache.update(rows)
-    declaration._prefetched_objects_cache = cache
 
 
 def _numbers(declaration) -> dict:
@@ -270,7 +268,7 @@ def declaration_register(
         move = _begin(
             actor=actor, declaration=declaration, name="register", expected_version=expected_version
         )
-        items, assessment = _validated(move.declaration, actor=None, day=_today())
+        items, _documents, assessment = _validated(move.declaration, actor=None, day=_today())
         _register_and_assess(move, items, assessment)
         return move.finish("registered", extra=lambda: _numbers(move.declaration))
 
@@ -438,7 +436,7 @@ def _apply_and_reassess(move: _Move, changes: dict) -> dict:
         for number in changes["item_changes"]:
             items[int(number)].save()
     day = declaration.reference_date or _today()
-    items, assessment = _validated(declaration, actor=None, day=day)
+    items, _documents, assessment = _validated(declaration, actor=None, day=day)
     assessment_store(declaration, items, assessment)
     declaration.assessed_at = move.now
     return {

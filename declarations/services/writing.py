@@ -191,3 +191,18 @@ def declaration_write_registered(
         child.declaration_id = declaration.pk
     rows_stored(lines, row[3] or [])
     rows_stored(changes, row[4] or [])
+
+
+def rows_known(declaration: Declaration, **rows) -> None:
+    """Keep the rows just written on the instance, as ``prefetch_related`` keeps them (a queryset
+    holding its result), so that a caller reading ``declaration.items.all()`` back (the API's answer)
+    needs no query for them; ``.filter()`` and the like still query."""
+    cache = getattr(declaration, "_prefetched_objects_cache", {})
+    for name, known in rows.items():
+        cache.pop(name, None)
+        declaration._prefetched_objects_cache = cache
+        queryset = getattr(declaration, name).get_queryset()
+        queryset._result_cache = list(known)
+        queryset._prefetch_done = True
+        cache[name] = queryset
+    declaration._prefetched_objects_cache = cache

@@ -103,6 +103,7 @@ def test_submit_creates_and_lodges_in_one_call(api, world):
     assert response.json()["total_taxes"] == "11558.75"
     assert retried.json() == response.json()
     assert Declaration.objects.count() == 1
+    assert response.json() == api.get(f"{URL}{response.json()['id']}/").json()  # made from the rows written
 
 
 def test_a_submit_that_cannot_be_lodged_stores_nothing(api, world):
@@ -143,6 +144,31 @@ def test_the_rows_written_out_by_hand_match_the_serializers_of_the_schema(api, w
         body["history"]
         == StatusChangeSerializer(declaration.status_changes.order_by("occurred_at", "pk"), many=True).data
     )
+
+
+def test_create_and_lodge_answer_what_a_read_of_the_declaration_gives(api, world):
+    """Both answers are made from the rows the services just wrote (no query for them): they are the
+    declaration as a fresh read gives it, items, tax lines, documents and history included."""
+    from declarations.services.drafts import declaration_document_attach
+
+    trader = world["users"]["trader_a"]
+    api.force_authenticate(trader)
+    data = _json(declaration_data(items=[item_data(), item_data(description="Spare wheel")]))
+    created = api.post(URL, data, format="json")
+    url = f"{URL}{created.json()['id']}/"
+    assert created.json() == api.get(url).json()
+
+    declaration = Declaration.objects.get(pk=created.json()["id"])
+    declaration_document_attach(actor=trader, declaration=declaration, document_type="ST1", reference="ST-9")
+    lodged = api.post(f"{url}lodge/")
+
+    body = lodged.json()
+    assert lodged.status_code == 200
+    assert body == api.get(url).json()
+    assert len(body["items"]) == 2 and body["items"][1]["customs_value"]
+    assert [document["reference"] for document in body["documents"]] == ["ST-9"]
+    assert [change["to_status"] for change in body["history"]] == ["lodged", "registered", "assessed"]
+    assert body["history"][0]["actor"] == trader.username
 
 
 def _validated_both_ways(data):
