@@ -52,21 +52,31 @@ def instance_from_row(model: type[models.Model], names: list[str], values, conve
 
 
 @cache
-def _select(model: type[models.Model], where: str) -> tuple[str, list[str], list]:
+def _select(model: type[models.Model], where: str, then: str) -> tuple[str, list[str], list]:
     fields = model._meta.concrete_fields
     columns = ", ".join(f'"{field.column}"' for field in fields)
-    sql = f'SELECT {columns} FROM "{model._meta.db_table}" WHERE {where} LIMIT 1'  # noqa: S608
+    sql = f'SELECT {columns} FROM "{model._meta.db_table}" WHERE {where} {then}'  # noqa: S608
     return sql, [field.attname for field in fields], column_converters(model, model._meta.db_table)
 
 
 def row_fetch(model: type[models.Model], where: str, params: list):
     """The first ``model`` row matching the SQL condition ``where`` (a constant text with ``%s``
     placeholders for ``params``), as the ORM would give it, or ``None``."""
-    sql, names, converters = _select(model, where)
+    sql, names, converters = _select(model, where, "LIMIT 1")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else instance_from_row(model, names, row, converters)
+
+
+def rows_fetch(model: type[models.Model], where: str, params: list, *, order_by: str) -> list:
+    """Every ``model`` row matching ``where`` (as in ``row_fetch``) in the order of the SQL ``order_by``
+    (a constant text), as the ORM would give them."""
+    sql, names, converters = _select(model, where, f"ORDER BY {order_by}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [instance_from_row(model, names, row, converters) for row in rows]
 
 
 @cache

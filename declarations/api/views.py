@@ -135,6 +135,11 @@ class DeclarationViewSet(
         declarations = declaration_list_for_user(self.request.user).order_by("-created_at", "-pk")
         return declaration_rows_prefetch(declarations) if self.action == "retrieve" else declarations
 
+    def filter_queryset(self, queryset):
+        """The query filters (``?status=``) are the list's; one declaration is found by its id alone,
+        without building a filter set on every command."""
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
     def get_serializer_context(self):
         context = super().get_serializer_context()
         context["detail"] = self.action != "list"
