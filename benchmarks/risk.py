@@ -1346,7 +1346,7 @@ def _own_cpu() -> float:
 
 class _ActivitySampler:
     """Samples ``pg_stat_activity`` of this database every 0.1 s from a thread (its own connection):
-    what the other backends wait on (the audit chain's advisory lock, a row lock, the client, ...),
+    what the other backends wait on (the audit chain head's row lock, another row lock, the client, ...),
     and the CPU those backends use (read from /proc: PostgreSQL runs on this machine)."""
 
     def __init__(self):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from customs.models import AuditChainHead, AuditEvent
 from customs.requestcontext import current_request_id
-from customs.rows import insert_sql, model_new, row_json, rows_stored
+from customs.rows import insert_columns, model_new, row_json, rows_stored
 
 GENESIS_HASH = "0" * 64
 
@@ -19,9 +19,8 @@ def _canonical(value) -> str:
     return json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def audit_event_hash(event: AuditEvent) -> str:
-    """SHA-256 over the event's content and the previous hash (the chain link)."""
-    payload = {
+def _hashed_fields(event: AuditEvent) -> dict:
+    return {
         "sequence": event.sequence,
         "occurred_at": event.occurred_at.isoformat(),
         "action": event.action,
@@ -36,7 +35,12 @@ def audit_event_hash(event: AuditEvent) -> str:
         "after": event.after,
         "previous_hash": event.previous_hash,
     }
-    return hashlib.sha256(_canonical(payload).encode()).hexdigest()
+
+
+def audit_event_hash(event: AuditEvent) -> str:
+    """SHA-256 over the event's content and the previous hash (the chain link): what
+    ``audit_verify`` checks. ``audit_record`` has PostgreSQL compute the same over the same text."""
+    return hashlib.sha256(_canonical(_hashed_fields(event)).encode()).hexdigest()
 
 
 def _json_safe(value):
@@ -52,18 +56,16 @@ def audit_record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditEvent:
-    """Append an audit event in the caller's transaction.
+    """Append an audit event in the caller's transaction, in one statement (``_APPEND_SQL``).
 
     ``action`` is namespaced (``declarations.declaration.submitted``). Must run inside
     ``transaction.atomic()``: the event commits or rolls back with the change it records.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must be called inside transaction.atomic()")
-    sequence, previous_hash = _chain_head_locked()
     actor_is_user = actor is not None and getattr(actor, "pk", None) is not None
     event = model_new(
         AuditEvent,
-        sequence=sequence + 1,
         occurred_at=timezone.now(),
         action=action,
         actor=actor if actor_is_user else None,
@@ -75,20 +77,61 @@ def audit_record(
         object_repr=str(obj)[:255] if obj is not None else "",
         before=_json_safe(before),
         after=_json_safe(after),
-        previous_hash=previous_hash,
     )
-    event.hash = audit_event_hash(event)
+    parameters = [*_hashed_around_the_link(event), row_json(event, exclude=_LINK)]
     with connection.cursor() as cursor:
-        cursor.execute(_APPEND_SQL, [event.sequence, event.hash, row_json(event)])
-        rows_stored([event], [cursor.fetchone()[0]])
+        cursor.execute(_APPEND_SQL, parameters)
+        row = cursor.fetchone()
+        if row is None:  # no chain head (a test's flush, a table restored alone): made again, then append
+            cursor.execute(_HEAD_MAKE_SQL, [GENESIS_HASH])
+            cursor.execute(_APPEND_SQL, parameters)
+            row = cursor.fetchone()
+    pk, event.sequence, event.previous_hash, event.hash = row
+    rows_stored([event], [pk])
     return event
 
 
+def _hashed_around_the_link(event: AuditEvent) -> tuple[str, str]:
+    """The text ``audit_event_hash`` hashes, but for the previous hash and the sequence, which only the
+    locked chain head knows: the text before the previous hash, and the text between it and the
+    sequence (the last key in sorted order; the text ends with the sequence and ``}``). The keys of the
+    top level come last of their name in the text: nested objects (before, after) sort ahead of
+    ``previous_hash``, and no string value holds an unescaped quote."""
+    event.sequence, event.previous_hash = 0, ""
+    text = _canonical(_hashed_fields(event))
+    marker, end = '"previous_hash":"', ',"sequence":0}'
+    split = text.rindex(marker + '"') + len(marker)
+    if not text.endswith(end):
+        raise RuntimeError("the sequence is no longer the last key hashed")
+    return text[:split], text[split : -len("0}")]
+
+
 _HEAD_TABLE, _EVENT_TABLE = AuditChainHead._meta.db_table, AuditEvent._meta.db_table
-# Locks the head (a writer that waited reads the head its predecessor committed: a locking read sees
-# the newest version of the row).
-_HEAD_SQL = f"SELECT sequence, hash FROM {_HEAD_TABLE} WHERE id = 1 FOR UPDATE"  # noqa: S608
-# The head as the newest event left it, when it is missing (a test's flush, a table restored alone).
+_LINK = ("sequence", "previous_hash", "hash")  # filled by the statement from the chain head
+_APPEND_COLUMNS = insert_columns(AuditEvent, exclude=_LINK)
+# One statement: lock the head (a writer that waited reads the head its predecessor committed: a
+# locking read sees the newest version of the row), compute the link (PostgreSQL's sha256 over the
+# same UTF-8 text as ``audit_event_hash``, with the head's hash and the next sequence put in), move
+# the head and insert the event. No head, no row: the caller makes the head and runs it again.
+_APPEND_SQL = f"""
+WITH previous AS MATERIALIZED (SELECT sequence, hash FROM {_HEAD_TABLE} WHERE id = 1 FOR UPDATE),
+link AS MATERIALIZED (
+    SELECT previous.sequence + 1 AS sequence, previous.hash AS previous_hash,
+        encode(sha256(convert_to(
+            %s || previous.hash || %s || (previous.sequence + 1)::text || '}}', 'UTF8'
+        )), 'hex') AS hash
+    FROM previous
+),
+moved AS (
+    UPDATE {_HEAD_TABLE} AS head SET sequence = link.sequence, hash = link.hash FROM link WHERE head.id = 1
+)
+INSERT INTO {_EVENT_TABLE} ({", ".join(_APPEND_COLUMNS)}, sequence, previous_hash, hash)
+SELECT {", ".join(f"row.{column}" for column in _APPEND_COLUMNS)},
+    link.sequence, link.previous_hash, link.hash
+FROM json_populate_record(NULL::{_EVENT_TABLE}, %s::json) AS row, link
+RETURNING id, sequence, previous_hash, hash
+"""  # noqa: S608 (names from the models)
+# The head as the newest event left it, when it is missing.
 _HEAD_MAKE_SQL = f"""
     INSERT INTO {_HEAD_TABLE} (id, sequence, hash)
     SELECT 1, COALESCE(MAX(sequence), 0),
@@ -96,23 +139,6 @@ _HEAD_MAKE_SQL = f"""
     FROM {_EVENT_TABLE}
     ON CONFLICT (id) DO NOTHING
 """  # noqa: S608
-_APPEND_SQL = (
-    f"WITH head AS (UPDATE {_HEAD_TABLE} SET sequence = %s, hash = %s WHERE id = 1) "  # noqa: S608
-    + insert_sql(AuditEvent, then="RETURNING id")
-)
-
-
-def _chain_head_locked() -> tuple[int, str]:
-    """The newest event's sequence and hash, with the head locked until the transaction ends: appends
-    form a line, not a tree."""
-    with connection.cursor() as cursor:
-        cursor.execute(_HEAD_SQL)
-        row = cursor.fetchone()
-        if row is None:
-            cursor.execute(_HEAD_MAKE_SQL, [GENESIS_HASH])
-            cursor.execute(_HEAD_SQL)
-            row = cursor.fetchone()
-    return row[0], row[1]
 
 
 @dataclass(frozen=True)

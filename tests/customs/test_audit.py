@@ -153,6 +153,33 @@ def test_a_missing_chain_head_is_made_again_from_the_newest_event():
     assert audit_verify() == []
 
 
+def test_the_database_hashes_what_the_verifier_hashes_whatever_the_content():
+    """``audit_record`` has PostgreSQL compute each link over the text ``audit_event_hash`` hashes;
+    content that could shift the text (letters outside ASCII, quotes, backslashes, separators, a
+    nested key named like the link's) must give the same hash."""
+    trader = TraderFactory(name='«Türkmen» "Nebit" \\ Гала')
+    awkward = [
+        {"previous_hash": "", "sequence": 0, "name": trader.name},
+        {"text": "line\u2028break\u2029 and tab\t", "emoji": "🚚", "number": 1e-7},
+        {"nested": {"previous_hash": "x", "z": [1, "two", {"sequence": 3}]}},
+    ]
+    with transaction.atomic():
+        events = [
+            audit_record(action="tests.awkward", actor=UserFactory(username="ýaňy"), obj=trader, after=after)
+            for after in awkward
+        ]
+        events.append(audit_record(action="tests.bare", before={"s": "}"}))
+
+    stored = {event.pk: event for event in AuditEvent.objects.all()}
+    for event in events:
+        assert event.hash == audit_event_hash(event) == stored[event.pk].hash
+        assert event.previous_hash == stored[event.pk].previous_hash
+    assert [event.sequence for event in events] == [1, 2, 3, 4]
+    assert events[0].previous_hash == GENESIS_HASH
+    assert AuditChainHead.objects.values_list("sequence", "hash").get() == (4, events[-1].hash)
+    assert audit_verify() == []
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_form_one_line():
     from concurrent.futures import ThreadPoolExecutor
