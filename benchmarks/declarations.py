@@ -411,8 +411,8 @@ def _profile_queries(actor, codes, token, *, count: int) -> None:
             key = re.sub(r"VALUES \(.*", "VALUES (...)", key)
             spent[key[:150]].append(time.perf_counter() - started)
 
-    started = time.perf_counter()
     prepared = _prepared(actor, codes, count=count, prefix=f"BENCH-{token}-QP", mode=CREATE_AND_LODGE)
+    started = time.perf_counter()
     with connection.execute_wrapper(timed):
         _lodge_series(actor, prepared, mode=CREATE_AND_LODGE)
     total = time.perf_counter() - started
@@ -863,14 +863,20 @@ def _database_floor(rows, copies, *, connections: int, per_connection: int):
     return time.perf_counter() - started, [elapsed for seconds in outcomes for elapsed in seconds]
 
 
-def _api_round(port, key, codes, *, per_client: int, prefix: str, mode: str) -> None:
+def _api_round(port, key, codes, *, per_client: int, prefix: str, mode: str, log) -> None:
     """One measure of the API by 16 clients in a closed loop, printed: per declaration (create + lodge:
-    both calls), and per request."""
+    both calls), and per request. ``log``: the server's log, where deadlocks show."""
     wall, rows, failures = _api_declarations(
         port, key, codes, clients=API_CLIENTS, per_client=per_client, prefix=prefix, mode=mode
     )
     if failures:
-        print(f"    {len(failures)} requests failed; the first: {failures[0][:60]}")
+        log.flush()
+        with open(log.name) as server_log:
+            deadlocks = server_log.read().count("DeadlockDetected: deadlock detected")
+        print(
+            f"    {len(failures)} requests failed (the server log has {deadlocks} deadlocks so far); "
+            f"the first: {failures[0][:60]}"
+        )
     rate = len(rows) / wall
     totals = [sum(row) for row in rows]
     p95 = _percentile(totals, 0.95) * MS
@@ -940,6 +946,7 @@ def bench_api(rounds: int = 2, per_client: int = 40) -> None:
                     codes,
                     per_client=per_client,
                     prefix=f"API-{token}-{tag}{round_number}",
+                    log=log,
                     mode=mode,
                 )
             measured = _api_wrk(

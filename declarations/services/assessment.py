@@ -10,6 +10,7 @@ the lines in one transaction and the audit event keeps the totals before and aft
 import datetime
 import json
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from django.db import connection
 
@@ -93,7 +94,7 @@ def assessment_apply(
     lines = []
     position = 0
     for item, assessed in zip(items, assessment.items, strict=True):
-        item.customs_value = assessed.customs_value
+        item.customs_value = _as_stored(DeclarationItem, "customs_value", assessed.customs_value)
         item.valuation_steps = _steps_json(assessed.valuation)
         for tax in assessed.taxes:
             position += 1
@@ -103,8 +104,8 @@ def assessment_apply(
         lines.append(_line(declaration, None, position, fee))
     declaration.reference_date = assessment.day
     declaration.exchange_rates = {currency: str(rate) for currency, rate in sorted(assessment.rates.items())}
-    declaration.customs_value = assessment.customs_value
-    declaration.total_taxes = assessment.total
+    declaration.customs_value = _as_stored(Declaration, "customs_value", assessment.customs_value)
+    declaration.total_taxes = _as_stored(Declaration, "total_taxes", assessment.total)
     declaration.assessment_warnings = assessment.warnings
     return lines
 
@@ -141,9 +142,16 @@ def _items_valuation_update(items: list[DeclarationItem]) -> None:
         )
 
 
-# The unrounded amount as its column keeps it (numeric with 10 places, ties away from zero as
-# PostgreSQL rounds): the answer built from the rows just written then shows what a read gives.
-_UNROUNDED_PLACES = Decimal(1).scaleb(-TaxLine._meta.get_field("unrounded").decimal_places)
+@cache
+def _exponent(model, name: str) -> Decimal:
+    return Decimal(1).scaleb(-model._meta.get_field(name).decimal_places)
+
+
+def _as_stored(model, name: str, value: Decimal) -> Decimal:
+    """``value`` as the column ``name`` of ``model`` keeps it (its decimal places, ties away from zero
+    as PostgreSQL rounds), so that an answer built from the rows just written (the API's, after a
+    lodgement) shows what a read of them gives, whatever the national currency's minor unit."""
+    return value.quantize(_exponent(model, name), ROUND_HALF_UP)
 
 
 def _line(declaration, item_number, position, tax) -> TaxLine:
@@ -154,11 +162,11 @@ def _line(declaration, item_number, position, tax) -> TaxLine:
         position=position,
         measure_type=tax.measure_type,
         label=str(tax.label)[:255],
-        base=tax.base,
+        base=_as_stored(TaxLine, "base", tax.base),
         expression=tax.expression[:255],
         formula=tax.formula,
-        unrounded=tax.unrounded.quantize(_UNROUNDED_PLACES, ROUND_HALF_UP),
-        amount=tax.amount,
+        unrounded=_as_stored(TaxLine, "unrounded", tax.unrounded),
+        amount=_as_stored(TaxLine, "amount", tax.amount),
         measure_id=tax.measure_id,
         note=str(tax.note)[:255],
     )

@@ -49,6 +49,8 @@ def declaration_lock(pk) -> Declaration:
     locked (``OF d``): locking the office row too would make every other declaration of that office
     wait on it, and deadlock against the audit chain's lock. ``Declaration.DoesNotExist`` if it is
     gone."""
+    if not connection.in_atomic_block:  # the lock would end with the statement
+        raise RuntimeError("declaration_lock must be called inside transaction.atomic()")
     sql, layout = _statement()
     with connection.cursor() as cursor:
         cursor.execute(sql, [pk])

@@ -171,6 +171,27 @@ def test_create_and_lodge_answer_what_a_read_of_the_declaration_gives(api, world
     assert body["history"][0]["actor"] == trader.username
 
 
+def test_the_lodgement_answer_equals_a_read_when_the_national_currency_has_no_minor_unit(api, world):
+    """The amounts in memory are kept as their columns store them (two places): with a currency
+    rounded to whole units the answer still shows what a read gives."""
+    from customs.models import Currency
+    from tariff.engine import tariff_cache_clear
+
+    Currency.objects.filter(code="TMT").update(minor_unit=0)
+    tariff_cache_clear()
+    try:
+        api.force_authenticate(world["users"]["trader_a"])
+        created = api.post(URL, _json(declaration_data()), format="json").json()
+        lodged = api.post(f"{URL}{created['id']}/lodge/").json()
+        submitted = api.post(f"{URL}submit/", _json(declaration_data(lrn="LRN-0002")), format="json").json()
+    finally:
+        tariff_cache_clear()
+
+    assert lodged["tax_lines"][0]["amount"] == "3500.00"
+    assert lodged == api.get(f"{URL}{created['id']}/").json()
+    assert submitted == api.get(f"{URL}{submitted['id']}/").json()
+
+
 def _validated_both_ways(data):
     """The declaration serializer's result through its per-thread template fields, and through DRF's
     own per-instance fields (as a partial update validates)."""

@@ -65,3 +65,12 @@ def test_the_lock_is_taken_on_the_declaration_row_only(world):
 def test_a_declaration_that_is_gone_raises_does_not_exist(world):
     with transaction.atomic(), pytest.raises(Declaration.DoesNotExist):
         declaration_lock(987654)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_locking_outside_a_transaction_is_refused(world):
+    """Outside a transaction the row lock would end with the statement, and two officers would both
+    believe they hold it."""
+    draft = declaration_create(actor=world["users"]["trader_a"], data=declaration_data())
+    with pytest.raises(RuntimeError, match="inside transaction.atomic"):
+        declaration_lock(draft.pk)
