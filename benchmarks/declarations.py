@@ -15,8 +15,8 @@ Figures depend on the machine and its load: the load average is printed with the
   POST create + POST lodge per declaration (for comparison), POST lodge of drafts each client created
   before the clock started, and one POST submit, from Python threads, then submit
   under wrk (if installed), each client sending its next request when the last is answered (the
-  most the server gives); then submit offered at 150/s by 16 clients in an open loop, latency counted
-  from each request's scheduled time. Target ≥ 150 declarations/s, p95 ≤ 100 ms: in a closed loop,
+  most the server gives); then submit, and lodge of drafts created beforehand, each offered at 150/s
+  by 16 clients in an open loop, latency counted from each request's scheduled time. Target ≥ 150 declarations/s, p95 ≤ 100 ms: in a closed loop,
   16 clients at 150/s wait 16/150 s = 107 ms on average whatever the server does (Little's law),
   so the latency target is judged at the offered load, the rate under wrk. For comparison, in the same
   run: the database floor (the same rows inserted with raw psycopg) and the framework floor (a
@@ -614,13 +614,15 @@ SUBMIT_PATH = "/api/v1/declarations/submit/"
 API_OFFERED_PER_SECOND = API_TARGET_PER_SECOND * 1.04
 
 
-def _api_paced(port, key, codes, *, clients: int, rate: float, seconds: int, prefix: str):
-    """``submit`` offered at ``rate`` declarations per second in all, from ``clients`` keep-alive
-    connections: an open loop, as a country's traffic arrives, where wrk's closed loop sends the next
-    request only when the last is answered (16 such clients at 150/s wait 107 ms each on average, by
-    Little's law, however fast the server). Every request has its time in one fixed schedule and its
-    latency counts from that time, so a server that falls behind is charged for the wait too.
+def _api_paced(port, key, codes, *, clients: int, rate: float, seconds: int, prefix: str, mode: str = SUBMIT):
+    """``submit`` (or, ``mode`` LODGE, lodge of drafts created beforehand) offered at ``rate``
+    declarations per second in all, from ``clients`` keep-alive connections: an open loop, as a
+    country's traffic arrives, where wrk's closed loop sends the next request only when the last is
+    answered (16 such clients at 150/s wait 107 ms each on average, by Little's law, however fast the
+    server). Every request has its time in one fixed schedule and its latency counts from that time,
+    so a server that falls behind is charged for the wait too.
     Returns (answered, failures, seconds from the first scheduled time to the last answer, latencies)."""
+    import json
     from concurrent.futures import ThreadPoolExecutor
 
     total = int(rate * seconds)
@@ -629,6 +631,24 @@ def _api_paced(port, key, codes, *, clients: int, rate: float, seconds: int, pre
         _json_body(_declaration_data(chooser.sample(codes, ITEMS_PER_DECLARATION), f"{prefix}-{index}"))
         for index in range(total)
     ]
+    if mode == LODGE:
+
+        def drafts(client_number):
+            client, made = _Client(port, key), {}
+            try:
+                for index in range(client_number, total, clients):
+                    status, payload, _seconds = client.request("POST", "/api/v1/declarations/", bodies[index])
+                    if status == 201:
+                        made[index] = f"/api/v1/declarations/{json.loads(payload)['id']}/lodge/"
+            finally:
+                client.close()
+            return made
+
+        with ThreadPoolExecutor(clients) as pool:
+            paths = {index: path for made in pool.map(drafts, range(clients)) for index, path in made.items()}
+        calls = [(paths.get(index), None, 200) for index in range(total)]
+    else:
+        calls = [(SUBMIT_PATH, body, 201) for body in bodies]
     start = time.perf_counter() + 0.5
 
     def run(client_number):
@@ -636,16 +656,20 @@ def _api_paced(port, key, codes, *, clients: int, rate: float, seconds: int, pre
         latencies, failures, last = [], [], start
         try:
             for index in range(client_number, total, clients):
+                path, body, expected = calls[index]
+                if path is None:
+                    failures.append("the draft could not be created")
+                    continue
                 due = start + index / rate
                 delay = due - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
-                status, payload, _seconds = client.request("POST", SUBMIT_PATH, bodies[index])
+                status, payload, _seconds = client.request("POST", path, body)
                 last = time.perf_counter()
-                if status == 201:
+                if status == expected:
                     latencies.append(last - due)
                 else:
-                    failures.append(f"submit {status}: {payload[:300]!r}")
+                    failures.append(f"{mode} {status}: {payload[:300]!r}")
         finally:
             client.close()
         return latencies, failures, last
@@ -963,24 +987,27 @@ def bench_api(rounds: int = 2, per_client: int = 40) -> None:
                     f"median {p50:.1f} ms, p95 {p95:.1f} ms [target ≤ {API_TARGET_P95_MS} ms] "
                     f"{_verdict(p95 <= API_TARGET_P95_MS)}, p99 {p99:.1f} ms; {failed} failed"
                 )
-            answered, failures, duration, latencies = _api_paced(
-                port,
-                key,
-                codes,
-                clients=API_CLIENTS,
-                rate=API_OFFERED_PER_SECOND,
-                seconds=20,
-                prefix=f"API-{token}-O{round_number}",
-            )
-            rate = answered / duration
-            median, p95 = statistics.median(latencies) * MS, _percentile(latencies, 0.95) * MS
-            print(
-                f"    submit offered at {API_OFFERED_PER_SECOND:.0f}/s by {API_CLIENTS} clients "
-                f"(open loop, 20 s): {rate:.0f} declarations/s answered [target ≥ {API_TARGET_PER_SECOND}/s] "
-                f"{_verdict(rate >= API_TARGET_PER_SECOND)}; from the scheduled time median {median:.1f} ms, "
-                f"p95 {p95:.1f} ms [target ≤ {API_TARGET_P95_MS} ms] {_verdict(p95 <= API_TARGET_P95_MS)}, "
-                f"p99 {_percentile(latencies, 0.99) * MS:.1f} ms; {len(failures)} failed"
-            )
+            for mode, tag in ((SUBMIT, "O"), (LODGE, "P")):
+                answered, failures, duration, latencies = _api_paced(
+                    port,
+                    key,
+                    codes,
+                    clients=API_CLIENTS,
+                    rate=API_OFFERED_PER_SECOND,
+                    seconds=20,
+                    prefix=f"API-{token}-{tag}{round_number}",
+                    mode=mode,
+                )
+                rate = answered / duration
+                median, p95 = statistics.median(latencies) * MS, _percentile(latencies, 0.95) * MS
+                print(
+                    f"    {mode} offered at {API_OFFERED_PER_SECOND:.0f}/s by {API_CLIENTS} clients "
+                    f"(open loop, 20 s): {rate:.0f} declarations/s answered "
+                    f"[target ≥ {API_TARGET_PER_SECOND}/s] {_verdict(rate >= API_TARGET_PER_SECOND)}; "
+                    f"from the scheduled time median {median:.1f} ms, p95 {p95:.1f} ms "
+                    f"[target ≤ {API_TARGET_P95_MS} ms] {_verdict(p95 <= API_TARGET_P95_MS)}, "
+                    f"p99 {_percentile(latencies, 0.99) * MS:.1f} ms; {len(failures)} failed"
+                )
             wall, seconds = _api_trivial(port, key, clients=API_CLIENTS, per_client=200)
             print(
                 f"    framework floor, trivial JSON view: {len(seconds) / wall:.0f} requests/s; "
