@@ -9,7 +9,7 @@ its input with a serializer and calls one service.
   409 for a move the state does not allow, 412 for a stale version.
 """
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -30,7 +30,7 @@ from customs.choices import ApiScope
 from declarations.api import serializers
 from declarations.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from declarations.choices import TRANSITIONS
-from declarations.models import DeclarationDocument
+from declarations.models import Declaration, DeclarationDocument
 from declarations.selectors import (
     declaration_actions_for,
     declaration_list_for_user,
@@ -216,8 +216,24 @@ class DeclarationViewSet(
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    def _command(self, request, name, input_serializer=None, **extra):
-        declaration = self.get_object()
+    def _visible(self) -> Declaration:
+        """The declaration of the URL if the caller may see it (404 otherwise, as ``get_object``), as
+        a bare instance with its id, for a service that reads it again, locked: the hot path of
+        lodging a draft (checking the id alone costs half of reading the whole row)."""
+        try:
+            pk = int(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        except (TypeError, ValueError):
+            raise Http404 from None
+        if not self.get_queryset().filter(pk=pk).exists():
+            raise Http404
+        declaration = Declaration(pk=pk)
+        self.check_object_permissions(self.request, declaration)
+        return declaration
+
+    def _command(self, request, name, input_serializer=None, *, bare: bool = False, **extra):
+        """Run lifecycle command ``name`` on the URL's declaration; ``bare``: the service only needs
+        the declaration's id (it reads the row again, locked)."""
+        declaration = self._visible() if bare else self.get_object()
         arguments = dict(extra)
         if input_serializer is not None:
             given = input_serializer(data=request.data)
@@ -239,7 +255,7 @@ class DeclarationViewSet(
     )
     @action(detail=True, methods=["post"])
     def lodge(self, request, pk=None):
-        return idempotent(request, f"lodge:{pk}", lambda: self._command(request, "lodge"))
+        return idempotent(request, f"lodge:{pk}", lambda: self._command(request, "lodge", bare=True))
 
     @extend_schema(
         request=None, responses=serializers.PreviewSerializer, summary="The assessment lodging would give now"

@@ -236,3 +236,19 @@ def test_template_fields_give_the_errors_drf_gives():
     assert set(fast[1]) == {"lrn", "invoice_amount", "declaration_type", "items"}
     assert set(fast[1]["items"][0]) == {"gross_mass", "quantities"}
     assert set(fast[1]["items"][1]) == {"commodity_code"}
+
+
+def test_lodging_a_declaration_the_caller_cannot_see_is_a_404_and_changes_nothing(api, world):
+    """The lodge endpoint checks only that the caller sees the declaration, then the service reads it
+    locked: another trader's draft, an unknown id and an id that is not a number are all 404."""
+    api.force_authenticate(world["users"]["trader_a"])
+    created = api.post(URL, _json(declaration_data()), format="json").json()
+
+    api.force_authenticate(world["users"]["trader_b"])
+    assert api.post(f"{URL}{created['id']}/lodge/").status_code == 404
+    assert api.post(f"{URL}987654/lodge/").status_code == 404
+    assert api.post(f"{URL}abc/lodge/").status_code == 404
+    assert Declaration.objects.get(pk=created["id"]).status == "stored"
+
+    api.force_authenticate(world["users"]["trader_a"])
+    assert api.post(f"{URL}{created['id']}/lodge/").json()["status"] == "assessed"
