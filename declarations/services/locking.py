@@ -7,8 +7,8 @@ from django.db import connection
 from customs.rows import column_converters, instance_from_row
 from declarations.models import Declaration, OfficeDeclarationSettings
 
-# The declaration and what every move reads with it: (the model, its alias, how it hangs on the
-# declaration or on the office).
+# What every move reads with the declaration (alias d): (the declaration's field, the table's alias,
+# the join, the declaration's column it joins on). The office's settings (alias s) join on the office.
 _DECLARATION = Declaration._meta
 _JOINED = (
     ("office", "o", "JOIN", "d.office_id"),

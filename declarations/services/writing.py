@@ -47,13 +47,53 @@ def _children(model) -> str:
     )
 
 
+# Both statements take the C number, then the A number (``after``: the order is fixed), and insert
+# the tax lines and the history under the row of their ``declaration`` CTE, returning their ids.
+_NUMBERS_CTES = f"""registration AS ({number_take_sql()}),
+assessment AS ({number_take_sql(after="registration")})"""
+
+
+def _lines_and_changes_ctes() -> str:
+    return f"""lines AS ({_children(TaxLine)} RETURNING id, position),
+changes AS ({_children(StatusChange)} RETURNING id)"""
+
+
+_LINE_AND_CHANGE_IDS = """(SELECT json_agg(lines.id ORDER BY lines.position) FROM lines),
+    (SELECT json_agg(changes.id ORDER BY changes.id) FROM changes)"""
+
+
+def _registering(declaration: Declaration, year: int | None) -> list:
+    """The declaration set as it is written (its direction; with ``year``, its registration year and
+    series), and the parameters of ``_NUMBERS_CTES`` (no ``year``: no number taken, no lock)."""
+    declaration.direction = direction_of(declaration.declaration_type)
+    take = year is not None
+    if take:
+        declaration.registration_year = year
+        declaration.registration_series = REGISTRATION_SERIES
+    office_code = declaration.office.code
+    return [
+        *(office_code, year or 0, REGISTRATION_SERIES, take),
+        *(office_code, year or 0, ASSESSMENT_SERIES, take),
+    ]
+
+
+def _children_stored(
+    declaration: Declaration, lines: list[TaxLine], changes: list[StatusChange], ids
+) -> None:
+    """The tax lines and status changes marked saved under ``declaration`` with their new ``ids``."""
+    line_ids, change_ids = ids
+    for child in (*lines, *changes):
+        child.declaration_id = declaration.pk
+    rows_stored(lines, line_ids or [])
+    rows_stored(changes, change_ids or [])
+
+
 @cache
 def _statement() -> str:
     table = Declaration._meta.db_table
     columns = insert_columns(Declaration, exclude=_NUMBERED)
     return f"""
-WITH registration AS ({number_take_sql()}),
-assessment AS ({number_take_sql(after="registration")}),
+WITH {_NUMBERS_CTES},
 declaration AS (
     INSERT INTO {table} ({", ".join(columns)}, {", ".join(_NUMBERED)})
     SELECT {_select(columns)}, registration.last_number, assessment.last_number
@@ -63,12 +103,10 @@ declaration AS (
     RETURNING id, registration_number, assessment_number
 ),
 items AS ({_children(DeclarationItem)} RETURNING id, number),
-lines AS ({_children(TaxLine)} RETURNING id, position),
-changes AS ({_children(StatusChange)} RETURNING id)
+{_lines_and_changes_ctes()}
 SELECT declaration.id, declaration.registration_number, declaration.assessment_number,
     (SELECT json_agg(items.id ORDER BY items.number) FROM items),
-    (SELECT json_agg(lines.id ORDER BY lines.position) FROM lines),
-    (SELECT json_agg(changes.id ORDER BY changes.id) FROM changes)
+    {_LINE_AND_CHANGE_IDS}
 FROM declaration
 """
 
@@ -88,15 +126,8 @@ def declaration_write_new(
     A taken LRN (the unique constraints per declarant) becomes the field error; the caller's
     transaction, which the error rolls back, gives the numbers back.
     """
-    declaration.direction = direction_of(declaration.declaration_type)
-    take = year is not None
-    if take:
-        declaration.registration_year = year
-        declaration.registration_series = REGISTRATION_SERIES
-    office_code = declaration.office.code
     parameters = [
-        *(office_code, year or 0, REGISTRATION_SERIES, take),
-        *(office_code, year or 0, ASSESSMENT_SERIES, take),
+        *_registering(declaration, year),
         row_json(declaration, exclude=_NUMBERED),
         rows_json(DeclarationItem, items, exclude=("declaration_id",)),
         rows_json(TaxLine, lines, exclude=("declaration_id",)),
@@ -112,11 +143,10 @@ def declaration_write_new(
         raise
     declaration.registration_number, declaration.assessment_number = registration_number, assessment_number
     rows_stored([declaration], [pk])
-    for row in (*items, *lines, *changes):
-        row.declaration_id = pk
+    for item in items:
+        item.declaration_id = pk
     rows_stored(items, item_ids or [])
-    rows_stored(lines, line_ids or [])
-    rows_stored(changes, change_ids or [])
+    _children_stored(declaration, lines, changes, (line_ids, change_ids))
 
 
 @cache
@@ -125,8 +155,7 @@ def _registered_statement() -> str:
     columns = insert_columns(Declaration, exclude=_NUMBERED)
     assignments = ", ".join(f"{column} = row.{column}" for column in columns)
     return f"""
-WITH registration AS ({number_take_sql()}),
-assessment AS ({number_take_sql(after="registration")}),
+WITH {_NUMBERS_CTES},
 declaration AS (
     UPDATE {table} AS stored
     SET {assignments},
@@ -142,12 +171,10 @@ items AS (
     WHERE item.id = row.id AND item.declaration_id = declaration.id
     RETURNING item.id
 ),
-lines AS ({_children(TaxLine)} RETURNING id, position),
-changes AS ({_children(StatusChange)} RETURNING id)
+{_lines_and_changes_ctes()}
 SELECT declaration.registration_number, declaration.assessment_number,
     (SELECT count(*) FROM items),
-    (SELECT json_agg(lines.id ORDER BY lines.position) FROM lines),
-    (SELECT json_agg(changes.id ORDER BY changes.id) FROM changes)
+    {_LINE_AND_CHANGE_IDS}
 FROM declaration
 """  # noqa: S608 (names from the models)
 
@@ -164,17 +191,13 @@ def declaration_write_registered(
     would write it, with its C and A numbers of the office and ``year`` taken in the same statement;
     each item's customs value and valuation steps; its tax lines (a first assessment: it has none yet)
     and its status changes inserted. The instances come back saved, with their ids and numbers."""
-    declaration.direction = direction_of(declaration.declaration_type)
-    declaration.registration_year = year
-    declaration.registration_series = REGISTRATION_SERIES
-    office_code = declaration.office.code
+    numbers = _registering(declaration, year)
     valued = [
         {"id": item.pk, "customs_value": item.customs_value, "valuation_steps": item.valuation_steps}
         for item in items
     ]
     parameters = [
-        *(office_code, year, REGISTRATION_SERIES, True),
-        *(office_code, year, ASSESSMENT_SERIES, True),
+        *numbers,
         row_json(declaration, exclude=_NUMBERED, adding=False),
         declaration.pk,
         json_text(valued),
@@ -187,22 +210,17 @@ def declaration_write_registered(
     if row is None or row[2] != len(items):
         raise RuntimeError(f"declaration {declaration.pk} or some of its items were not found to register")
     declaration.registration_number, declaration.assessment_number = row[0], row[1]
-    for child in (*lines, *changes):
-        child.declaration_id = declaration.pk
-    rows_stored(lines, row[3] or [])
-    rows_stored(changes, row[4] or [])
+    _children_stored(declaration, lines, changes, row[3:5])
 
 
 def rows_known(declaration: Declaration, **rows) -> None:
     """Keep the rows just written on the instance, as ``prefetch_related`` keeps them (a queryset
     holding its result), so that a caller reading ``declaration.items.all()`` back (the API's answer)
     needs no query for them; ``.filter()`` and the like still query."""
-    cache = getattr(declaration, "_prefetched_objects_cache", {})
+    cache = declaration._prefetched_objects_cache = getattr(declaration, "_prefetched_objects_cache", {})
     for name, known in rows.items():
-        cache.pop(name, None)
-        declaration._prefetched_objects_cache = cache
+        cache.pop(name, None)  # else the manager would give back the cached queryset
         queryset = getattr(declaration, name).get_queryset()
         queryset._result_cache = list(known)
         queryset._prefetch_done = True
         cache[name] = queryset
-    declaration._prefetched_objects_cache = cache
